@@ -1,0 +1,33 @@
+"""save_fig() and the few plot settings every notebook shares."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+
+from . import config
+
+# Figures that show photos or faces go to a git-ignored subfolder: the demo faces come from
+# packages whose terms forbid redistribution (CK+ frames), so such images are never committed.
+PHOTO_SUBFOLDER = "photos"
+
+
+def use_style() -> None:
+    """One look for every notebook's figures."""
+    sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "savefig.bbox": "tight"})
+
+
+def save_fig(name: str, fig=None, shows_photos: bool = False):
+    """Write ``fig`` (default: the current figure) as ``figures/<name>.png``; return the path.
+
+    Names are stable (``02_detector_recall`` ...), so re-running a notebook overwrites the same
+    file and a diff of the figures folder shows what changed. Figures of photos or faces go to
+    ``figures/photos/`` which git ignores.
+    """
+    fig = fig if fig is not None else plt.gcf()
+    folder = config.FIGURES_DIR / PHOTO_SUBFOLDER if shows_photos else config.FIGURES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    fig.savefig(path, metadata={"Software": None})  # no timestamp or version: same plot, same bytes
+    return path
