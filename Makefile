@@ -1,0 +1,33 @@
+# The two commands of the README:
+#   make run    set up, build the demo data, execute every notebook, regenerate every figure
+#   make test   set up, build the demo data, run the unit tests and every notebook (papermill + nbval)
+# Options: make run DATASET=gaf DATA_DIR=/path/to/GAF   (writes to runs/gaf/, figures included)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATASET ?= demo
+DATA_DIR ?=
+
+.PHONY: setup data run test student clean
+
+# Create the virtual environment if missing and install the pinned packages (once per change).
+setup: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e .
+	touch $@
+
+# Build the offline demo set (cached: a no-op when it exists).
+data: setup
+	$(BIN)/python -m gle_utils.demo
+
+run: data
+	$(BIN)/python tools/run_notebooks.py --dataset $(DATASET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+test: data
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --current-env -p no:cacheprovider
+
+clean:
+	rm -rf data/cache runs .nb_runs

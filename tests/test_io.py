@@ -1,0 +1,152 @@
+"""read_image() against a corpus of awkward and broken files that these tests make."""
+
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gle_utils.io import MAX_SIDE, ImageReadError, iter_images, read_image
+
+
+def gradient(width=64, height=48):
+    """A colour test picture whose corners differ, so orientation mistakes show."""
+    x = np.linspace(0, 255, width, dtype=np.uint8)[None, :].repeat(height, 0)
+    y = np.linspace(0, 255, height, dtype=np.uint8)[:, None].repeat(width, 1)
+    return np.stack([x, y, np.full_like(x, 128)], axis=2)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """Every kind of file the reader must cope with, written by hand."""
+    files = {}
+    rgb = gradient()
+    Image.fromarray(rgb).save(tmp_path / "good.jpg", quality=95)
+    files["good"] = tmp_path / "good.jpg"
+
+    data = (tmp_path / "good.jpg").read_bytes()
+    (tmp_path / "truncated.jpg").write_bytes(data[: len(data) // 2])
+    files["truncated"] = tmp_path / "truncated.jpg"
+
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    files["empty"] = tmp_path / "empty.jpg"
+
+    (tmp_path / "text.jpg").write_text("this is not an image\n")
+    files["text"] = tmp_path / "text.jpg"
+
+    Image.fromarray(rgb[:, :, 0]).save(tmp_path / "grey.png")
+    files["grey"] = tmp_path / "grey.png"
+
+    rgba = np.dstack([rgb, np.where(np.arange(64) < 32, 0, 255).astype(np.uint8)[None, :].repeat(48, 0)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    files["rgba"] = tmp_path / "rgba.png"
+
+    Image.fromarray(rgb).convert("CMYK").save(tmp_path / "cmyk.jpg", quality=95)
+    files["cmyk"] = tmp_path / "cmyk.jpg"
+
+    sixteen = (np.linspace(0, 65535, 64 * 48).reshape(48, 64)).astype(np.uint16)
+    Image.fromarray(sixteen).save(tmp_path / "sixteen.png")
+    files["sixteen"] = tmp_path / "sixteen.png"
+
+    Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE).save(tmp_path / "palette.png")
+    files["palette"] = tmp_path / "palette.png"
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was turned; display rotated 90 degrees clockwise
+    Image.fromarray(rgb).save(tmp_path / "rotated.jpg", quality=95, exif=exif)
+    files["rotated"] = tmp_path / "rotated.jpg"
+
+    Image.fromarray(np.array([[[200, 10, 10]]], dtype=np.uint8)).save(tmp_path / "one.png")
+    files["one_pixel"] = tmp_path / "one.png"
+
+    files["bomb"] = tmp_path / "bomb.png"
+    files["bomb"].write_bytes(png_header_only(20000, 20000))
+
+    Image.fromarray(np.zeros((10, 5000, 3), np.uint8)).save(tmp_path / "wide.png")
+    files["wide"] = tmp_path / "wide.png"
+    return files
+
+
+def png_header_only(width, height):
+    """A PNG whose header claims width x height pixels but which holds one tiny data block."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+
+
+def check_rgb(image, shape):
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    assert image.shape[:2] == shape
+
+
+@pytest.mark.parametrize("name", ["good", "grey", "rgba", "cmyk", "sixteen", "palette"])
+def test_readable_files_become_rgb_uint8(corpus, name):
+    check_rgb(read_image(corpus[name]), (48, 64))
+
+
+def test_colours_survive_roughly(corpus):
+    image = read_image(corpus["good"]).astype(int)
+    assert image[0, 0, 0] < 30 and image[0, -1, 0] > 225  # red grows left to right
+
+
+def test_grey_becomes_three_equal_channels(corpus):
+    image = read_image(corpus["grey"])
+    assert (image[:, :, 0] == image[:, :, 1]).all() and (image[:, :, 1] == image[:, :, 2]).all()
+
+
+def test_transparent_pixels_become_white(corpus):
+    image = read_image(corpus["rgba"])
+    assert (image[:, :32] == 255).all()
+    assert (image[:, 40:] == gradient()[:, 40:]).all()  # opaque pixels unchanged
+
+
+def test_cmyk_colours_are_close_to_the_original(corpus):
+    assert np.abs(read_image(corpus["cmyk"]).astype(int) - gradient().astype(int)).mean() < 20
+
+
+def test_sixteen_bit_is_scaled_to_the_full_8_bit_range(corpus):
+    image = read_image(corpus["sixteen"])
+    assert image.min() == 0 and image.max() == 255
+
+
+def test_exif_orientation_is_applied(corpus):
+    image = read_image(corpus["rotated"])
+    check_rgb(image, (64, 48))  # width and height swapped
+    # Rotated 90 degrees clockwise, the original top-left (dark red, dark green) is now top-right.
+    assert image[0, -1, 0] < 40 and image[0, -1, 1] < 40
+
+
+def test_one_pixel_image(corpus):
+    image = read_image(corpus["one_pixel"])
+    check_rgb(image, (1, 1))
+    assert image[0, 0, 0] == 200
+
+
+def test_large_images_are_shrunk_to_max_side(corpus):
+    image = read_image(corpus["wide"])
+    assert max(image.shape[:2]) == MAX_SIDE
+    assert read_image(corpus["wide"], max_side=500).shape[:2] == (1, 500)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("truncated", "truncated"), ("empty", "empty"), ("text", "not a readable image"), ("bomb", "decompression bomb")])
+def test_broken_files_raise_one_clear_error(corpus, name, words):
+    with pytest.raises(ImageReadError, match=words) as error:
+        read_image(corpus[name])
+    assert corpus[name].name in str(error.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_image(tmp_path / "nowhere.jpg")
+
+
+def test_iter_images_skips_and_reports_bad_files_without_stopping(corpus, capsys):
+    order = ["truncated", "good", "empty", "grey", "text", "bomb", "rgba"]
+    skipped = []
+    read = [path.name for path, _ in iter_images([corpus[n] for n in order], skipped=skipped, progress=False)]
+    assert read == ["good.jpg", "grey.png", "rgba.png"]
+    assert [path.name for path, _ in skipped] == ["truncated.jpg", "empty.jpg", "text.jpg", "bomb.png"]
+    assert capsys.readouterr().out.count("skipped:") == 4
