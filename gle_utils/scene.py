@@ -1,0 +1,437 @@
+"""The whole image (paper sections 2.5 and 3): the CENTRIST baseline and the whole-image member.
+
+Two things look at the whole photo rather than at its faces:
+
+* The challenge BASELINE (Dhall et al. 2015, "The more the merrier", FG; used as the EmotiW
+  2017 baseline: 52.97% on GAF 2.0 val): the CENTRIST scene descriptor (Wu & Rehg 2011,
+  "CENTRIST: A Visual Descriptor for Scene Categorization", IEEE TPAMI 33(8)) and a support
+  vector machine (the organisers used support vector regression; here an SVM classifier).
+
+  CENTRIST = a histogram of census-transform codes. The census transform gives each pixel
+  of the grey image an 8-bit code: one bit per neighbour, set when the centre pixel is
+  greater than or equal to that neighbour. The neighbours are read top-left, top,
+  top-right, left, right, bottom-left, bottom, bottom-right; the first is the most
+  significant bit. Wu & Rehg's own example::
+
+        32 64 96
+        32 64 96    ->  1 1 0 1 0 1 1 0  = 214
+        32 32 96
+
+  What is implemented here: codes for every pixel that has 8 neighbours (the one-pixel
+  border has none); a 256-bin histogram normalised to sum 1; a spatial pyramid of
+  ``levels`` levels, level l cutting the image into 2^l x 2^l blocks, one histogram per
+  block, all concatenated (``levels=1``: the plain 256-bin descriptor; the default
+  ``levels=2``: 1 + 4 blocks = 1280 numbers). Simpler than Wu & Rehg's full
+  recipe, which adds shifted blocks (31 in all), drops bins 0 and 255 and reduces each
+  block to 40 numbers with PCA.
+
+* The whole-image MEMBER of the ensemble. The authors fine-tuned ImageNet VGG16 on the
+  whole photo: conv layers -> global average pooling -> Dense(256, relu) -> Dropout(0.5) ->
+  Dense(3, softmax); Adagrad, learning rate 1e-4 (decay 1e-4), batch 40, augmentation
+  (rotation 10 degrees, zoom 0.1, channel shift 5, horizontal flip), 20-30 epochs. It
+  votes on every photo, and is the ONLY voter on photos where no face was found.
+  That needs the ImageNet weights, which Keras downloads from the internet on first use.
+  ``whole_image_model("auto")`` builds the authors' head when the weights file is already
+  in the Keras cache; otherwise (offline) it builds a stand-in that needs no download:
+  colour and texture statistics of the whole photo (an HSV colour histogram and the
+  CENTRIST pyramid) into a regularised logistic regression. Both answer to the same
+  ``fit(images, labels)`` / ``predict_proba(images)`` and say which they are in ``.name``.
+
+Images are RGB uint8 arrays of any size (or paths, read with ``io.read_image``); every model
+resizes inside. Labels are class names from ``config.CLASSES`` (or their indices); class
+probabilities always come back as (n_images, 3) columns in ``CLASSES`` order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import cv2
+import joblib
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from tqdm.auto import tqdm
+
+from . import config
+from .classifiers import class_indices, probabilities_in_class_order, svm_with_probabilities
+from .io import read_image
+
+# ---------------------------------------------------------------------------------------------
+# The census transform and CENTRIST
+# ---------------------------------------------------------------------------------------------
+
+# (row, column) offsets of the 8 neighbours, most significant bit first (Wu & Rehg 2011).
+NEIGHBOUR_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """RGB uint8 (H, W, 3) -> grey uint8 (H, W) with the usual luma weights; grey stays grey."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        return image.astype(np.uint8, copy=False)
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(np.ascontiguousarray(image, dtype=np.uint8), cv2.COLOR_RGB2GRAY)
+    raise ValueError(f"expected a grey (H, W) or RGB (H, W, 3) image, got shape {image.shape}")
+
+
+def census_transform(image: np.ndarray) -> np.ndarray:
+    """The 8-bit census code of every pixel that has 8 neighbours: (H, W) -> (H - 2, W - 2)."""
+    grey = to_grey(image)
+    height, width = grey.shape
+    if height < 3 or width < 3:
+        raise ValueError(f"the census transform needs an image of at least 3x3 pixels, got {width}x{height}")
+    centre = grey[1:height - 1, 1:width - 1]
+    codes = np.zeros(centre.shape, dtype=np.uint8)
+    for bit, (dy, dx) in enumerate(NEIGHBOUR_OFFSETS):
+        neighbour = grey[1 + dy:height - 1 + dy, 1 + dx:width - 1 + dx]
+        codes |= (centre >= neighbour).astype(np.uint8) << (7 - bit)
+    return codes
+
+
+def census_histogram(codes: np.ndarray) -> np.ndarray:
+    """The 256-bin histogram of census codes, normalised to sum 1."""
+    counts = np.bincount(np.asarray(codes, dtype=np.uint8).ravel(), minlength=256)
+    return counts / max(counts.sum(), 1)
+
+
+def resize_longest_side(image: np.ndarray, max_side: int) -> np.ndarray:
+    """Shrink (never enlarge) so that the longest side is at most ``max_side``, keeping the aspect ratio."""
+    height, width = image.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1:
+        return image
+    size = (max(3, round(width * scale)), max(3, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def centrist(image: np.ndarray, levels: int = 2, max_side: int = 256) -> np.ndarray:
+    """The CENTRIST descriptor: census histograms over a spatial pyramid, concatenated.
+
+    Level l cuts the code map into 2^l x 2^l blocks; ``levels`` levels give
+    256 * (1 + 4 + ... + 4^(levels-1)) numbers (levels=2: 1280). The image is first shrunk to
+    at most ``max_side`` pixels so that photos of any size are described at the same scale.
+    """
+    if levels < 1:
+        raise ValueError("levels must be at least 1 (level 0 is the whole image)")
+    codes = census_transform(resize_longest_side(to_grey(image), max_side))
+    histograms = []
+    for level in range(levels):
+        for band in np.array_split(codes, 2 ** level, axis=0):
+            for block in np.array_split(band, 2 ** level, axis=1):
+                histograms.append(census_histogram(block))
+    return np.concatenate(histograms)
+
+
+def hsv_histogram(image: np.ndarray, bins: tuple[int, int, int] = (8, 4, 4)) -> np.ndarray:
+    """A joint hue x saturation x value histogram of the colours in the photo, normalised to sum 1."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    hsv = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.uint8), cv2.COLOR_RGB2HSV)
+    counts = cv2.calcHist([hsv], [0, 1, 2], None, list(bins), [0, 180, 0, 256, 0, 256]).ravel()
+    return counts / max(counts.sum(), 1)
+
+
+def _as_image(item, max_side: int | None = None) -> np.ndarray:
+    """An RGB array as it is, or a path read with ``io.read_image`` (shrunk while decoding to
+    at most ``max_side`` pixels when given: much faster for big JPEGs)."""
+    if isinstance(item, (str, os.PathLike)):
+        return read_image(item) if max_side is None else read_image(item, max_side=max_side)
+    return np.asarray(item)
+
+
+def _features_of_images(images, describe, desc: str, max_side: int | None = None) -> np.ndarray:
+    return np.stack([describe(_as_image(image, max_side)) for image in tqdm(images, desc=desc, leave=False)])
+
+
+def centrist_features(images, levels: int = 2, max_side: int = 256) -> np.ndarray:
+    """CENTRIST of many images (arrays or paths): (n_images, 256 * (4^levels - 1) / 3)."""
+    return _features_of_images(images, lambda image: centrist(image, levels, max_side), "CENTRIST", max_side)
+
+
+def scene_statistics(image: np.ndarray, max_side: int = 256) -> np.ndarray:
+    """The offline stand-in's description of a whole photo: HSV colour histogram + CENTRIST pyramid."""
+    small = resize_longest_side(np.asarray(image), max_side)
+    return np.concatenate([hsv_histogram(small), centrist(small, levels=2, max_side=max_side)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Image-in models built on hand-made features
+# ---------------------------------------------------------------------------------------------
+
+def centrist_svm() -> Pipeline:
+    """The baseline classifier on CENTRIST features: square root (Hellinger map of histograms),
+    standardisation, RBF support vector machine with probabilities (Platt scaling)."""
+    return Pipeline([
+        ("hellinger", FunctionTransformer(np.sqrt)),
+        ("scale", StandardScaler()),
+        ("svm", svm_with_probabilities()),
+    ])
+
+
+class _FeatureModel:
+    """Images -> hand-made features -> a scikit-learn classifier; probabilities in CLASSES order."""
+
+    name = ""
+
+    def features(self, images) -> np.ndarray:
+        raise NotImplementedError
+
+    def make_classifier(self) -> Pipeline:
+        raise NotImplementedError
+
+    def fit(self, images, labels):
+        X = self.features(images)
+        self.classifier_ = self.make_classifier().fit(X, class_indices(labels))
+        return self
+
+    def predict_proba(self, images) -> np.ndarray:
+        if not hasattr(self, "classifier_"):
+            raise RuntimeError(f"{self.name}: call fit() before predict_proba()")
+        return probabilities_in_class_order(self.classifier_, self.features(images))
+
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic_joblib(self, folder / "model.joblib")
+        (folder / "whole_image.json").write_text(json.dumps({"kind": "joblib", "name": self.name}, indent=1))
+        return folder
+
+
+class CentristSVM(_FeatureModel):
+    """The challenge baseline (Dhall et al. 2015; Wu & Rehg 2011): CENTRIST pyramid + SVM."""
+
+    name = "scene baseline: CENTRIST + SVM"
+
+    def __init__(self, levels: int = 2, max_side: int = 256):
+        self.levels, self.max_side = levels, max_side
+
+    def features(self, images) -> np.ndarray:
+        return centrist_features(images, self.levels, self.max_side)
+
+    def make_classifier(self) -> Pipeline:
+        return centrist_svm()
+
+
+class WholeImageStatistics(_FeatureModel):
+    """The offline stand-in for the whole-image CNN: colour + texture statistics of the photo
+    (``scene_statistics``: HSV histogram, CENTRIST pyramid) into a strongly regularised
+    logistic regression, which gives smooth, usable probabilities for every photo."""
+
+    name = "whole-image: offline stand-in (colour + texture statistics)"
+
+    def __init__(self, C: float = 0.01, max_side: int = 256, seed: int = config.SEED):
+        self.C, self.max_side, self.seed = C, max_side, seed
+
+    def features(self, images) -> np.ndarray:
+        return _features_of_images(images, lambda image: scene_statistics(image, self.max_side),
+                                   "scene statistics", self.max_side)
+
+    def make_classifier(self) -> Pipeline:
+        return Pipeline([
+            ("hellinger", FunctionTransformer(np.sqrt)),
+            ("scale", StandardScaler()),
+            ("logistic", LogisticRegression(C=self.C, max_iter=5000, random_state=self.seed)),
+        ])
+
+
+# ---------------------------------------------------------------------------------------------
+# The authors' whole-image CNN: ImageNet VGG16 + a small head (needs the ImageNet weights)
+# ---------------------------------------------------------------------------------------------
+
+VGG16_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+VGG16_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+                   "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
+VGG16_NOTOP_MD5 = "6d6bbae143d832006294945121d1f1fc"  # the hash keras.applications checks
+
+
+def keras_cache_dir() -> Path:
+    """Where Keras keeps downloads: $KERAS_HOME, else ~/.keras (/tmp/.keras when home is read-only)."""
+    if os.environ.get("KERAS_HOME"):
+        return Path(os.environ["KERAS_HOME"])
+    home = os.path.expanduser("~")
+    return Path(home if os.access(home, os.W_OK) else "/tmp") / ".keras"
+
+
+def _md5_of(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def imagenet_vgg16_weights() -> Path | None:
+    """The ImageNet VGG16 (no top) weights file in the Keras cache, or None when it is absent.
+
+    Only looks at the disk, never at the network, so it cannot hang offline. A file whose
+    MD5 differs from the one Keras publishes (e.g. a half-finished download) counts as absent.
+    """
+    path = keras_cache_dir() / "models" / VGG16_NOTOP_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    if _md5_of(path) != VGG16_NOTOP_MD5:
+        print(f"{path} is not the file Keras publishes (MD5 mismatch): ignored")
+        return None
+    return path
+
+
+def _missing_weights_message() -> str:
+    path = keras_cache_dir() / "models" / VGG16_NOTOP_FILE
+    return (f"The ImageNet VGG16 weights are not in the Keras cache ({path}).\n"
+            f"To use the authors' whole-image CNN, on a machine with internet run "
+            f"keras.applications.VGG16(include_top=False) once, or download\n  {VGG16_NOTOP_URL}\n"
+            f"to that path.")
+
+
+class WholeImageVGG16:
+    """The authors' whole-image CNN: ImageNet VGG16 conv layers, fine-tuned with a small head.
+
+    ``weights`` is the path of the ImageNet "notop" .h5 file (``imagenet_vgg16_weights()``);
+    None builds the same network with random weights (only for tests: it learns little).
+    Defaults are the authors' settings; on a CPU, fine-tuning all 14.7 million weights for 20
+    epochs is slow (``train_base=False`` trains the head only).
+    """
+
+    def __init__(self, weights: str | Path | None, image_size: int = 224, epochs: int = 20,
+                 batch_size: int = 40, learning_rate: float = 1e-4, decay: float = 1e-4,
+                 train_base: bool = True, seed: int = config.SEED, verbose: bool = True):
+        self.weights = None if weights is None else str(weights)
+        self.image_size, self.epochs, self.batch_size = image_size, epochs, batch_size
+        self.learning_rate, self.decay, self.train_base = learning_rate, decay, train_base
+        self.seed, self.verbose = seed, verbose
+        self.model_ = None
+
+    @property
+    def name(self) -> str:
+        base = "whole-image: ImageNet VGG16 head"
+        return base if self.weights is not None else base + " (random weights, untrained backbone)"
+
+    def build(self):
+        """VGG16 conv layers -> GlobalAveragePooling -> Dense(256, relu) -> Dropout(0.5) -> Dense(3, softmax)."""
+        import keras  # imported here: TensorFlow takes seconds to load and the stand-in needs none of it
+        from keras import layers
+
+        keras.utils.set_random_seed(self.seed)
+        base = keras.applications.VGG16(include_top=False, weights=self.weights,
+                                        input_shape=(self.image_size, self.image_size, 3))
+        base.trainable = self.train_base
+        x = layers.GlobalAveragePooling2D()(base.output)
+        x = layers.Dense(256, activation="relu")(x)
+        x = layers.Dropout(0.5)(x)
+        out = layers.Dense(len(config.CLASSES), activation="softmax")(x)
+        model = keras.Model(base.input, out, name="whole_image_vgg16")
+        # Keras 2's Adagrad(lr, decay=d) = a learning rate of lr / (1 + d * step).
+        schedule = keras.optimizers.schedules.InverseTimeDecay(self.learning_rate, decay_steps=1,
+                                                               decay_rate=self.decay)
+        model.compile(optimizer=keras.optimizers.Adagrad(schedule),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    def _augmenter(self):
+        """The authors' augmentation: rotation 10 degrees, zoom 0.1, channel shift 5, horizontal flip."""
+        import keras
+        from keras import layers
+
+        return keras.Sequential([
+            layers.RandomRotation(10 / 360, fill_mode="nearest", seed=self.seed),
+            layers.RandomZoom(0.1, fill_mode="nearest", seed=self.seed + 1),
+            layers.RandomBrightness(5 / 255, value_range=(0, 255), seed=self.seed + 2),  # = channel shift 5
+            layers.RandomFlip("horizontal", seed=self.seed + 3),
+        ])
+
+    def _resized(self, images) -> np.ndarray:
+        """Every photo squeezed to image_size x image_size, kept as uint8 (float only per batch)."""
+        size = (self.image_size, self.image_size)
+        return np.stack([cv2.resize(_as_rgb(_as_image(image)), size, interpolation=cv2.INTER_AREA)
+                         for image in tqdm(images, desc="resize", leave=False, disable=not self.verbose)])
+
+    def fit(self, images, labels):
+        from keras.applications.vgg16 import preprocess_input  # RGB -> BGR, minus the ImageNet means
+
+        X, y = self._resized(images), class_indices(labels)
+        self.model_ = self.build()
+        augment = self._augmenter()
+        rng = np.random.default_rng(self.seed)
+        for epoch in tqdm(range(self.epochs), desc="VGG16 epochs", disable=not self.verbose):
+            order = rng.permutation(len(X))
+            for start in range(0, len(X), self.batch_size):
+                batch = order[start:start + self.batch_size]
+                augmented = np.array(augment(X[batch].astype(np.float32), training=True), dtype=np.float32)
+                self.model_.train_on_batch(preprocess_input(augmented), y[batch])
+        return self
+
+    def predict_proba(self, images) -> np.ndarray:
+        from keras.applications.vgg16 import preprocess_input
+
+        if self.model_ is None:
+            raise RuntimeError(f"{self.name}: call fit() before predict_proba()")
+        X = self._resized(images)
+        batches = [self.model_.predict_on_batch(preprocess_input(X[start:start + self.batch_size].astype(np.float32)))
+                   for start in range(0, len(X), self.batch_size)]
+        return np.concatenate([np.asarray(batch, dtype=np.float64) for batch in batches])
+
+    def save(self, folder: str | Path) -> Path:
+        """Keras's own format (model.keras) plus the settings as JSON."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "model.tmp.keras"
+        self.model_.save(tmp)
+        os.replace(tmp, folder / "model.keras")
+        settings = {k: v for k, v in vars(self).items() if k != "model_"}
+        (folder / "whole_image.json").write_text(json.dumps({"kind": "keras", "name": self.name,
+                                                             "settings": settings}, indent=1))
+        return folder
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image, dtype=np.uint8)
+    return np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
+
+
+def _write_atomic_joblib(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    joblib.dump(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_whole_image_model(folder: str | Path):
+    """Reload what ``save(folder)`` wrote (either kind of whole-image model, or the CENTRIST baseline)."""
+    folder = Path(folder)
+    info = json.loads((folder / "whole_image.json").read_text())
+    if info["kind"] == "joblib":
+        return joblib.load(folder / "model.joblib")
+    import keras
+
+    model = WholeImageVGG16(**info["settings"])
+    model.model_ = keras.models.load_model(folder / "model.keras")
+    return model
+
+
+PREFERENCES = ("auto", "vgg16", "offline")
+
+
+def whole_image_model(prefer: str = "auto", seed: int = config.SEED, **vgg16_settings):
+    """The whole-image member: the authors' VGG16 head when its weights are here, else the stand-in.
+
+    ``prefer="auto"``: VGG16 when ``imagenet_vgg16_weights()`` finds the file, otherwise the
+    offline stand-in (and a message says so). ``"vgg16"``: VGG16 or a FileNotFoundError saying
+    where the weights go. ``"offline"``: always the stand-in. Extra keyword settings (epochs,
+    image_size, ...) go to ``WholeImageVGG16``. Either way ``.name`` says which one it is.
+    """
+    if prefer not in PREFERENCES:
+        raise ValueError(f"unknown prefer={prefer!r}; choose one of {PREFERENCES}")
+    if prefer == "offline":
+        return WholeImageStatistics(seed=seed)
+    weights = imagenet_vgg16_weights()
+    if weights is not None:
+        return WholeImageVGG16(weights, seed=seed, **vgg16_settings)
+    if prefer == "vgg16":
+        raise FileNotFoundError(_missing_weights_message())
+    print(_missing_weights_message() + f"\nUsing the offline stand-in instead: {WholeImageStatistics.name}")
+    return WholeImageStatistics(seed=seed)

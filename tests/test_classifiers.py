@@ -1,0 +1,123 @@
+"""The Table 2 zoo, evaluation with spread, and the Table 2 layout."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.multiclass import OneVsRestClassifier
+
+from gle_utils import classifiers
+from gle_utils.classifiers import (MODEL_NAMES, class_indices, evaluate, make_classifier,
+                                   probabilities_in_class_order, repeated_splits, table2)
+from gle_utils.config import CLASSES
+
+
+@pytest.fixture(scope="module")
+def problem():
+    """A small synthetic 3-class problem with class names as labels (chance = 1/3)."""
+    X, y = make_classification(n_samples=150, n_features=30, n_informative=6, n_redundant=4,
+                               n_classes=3, class_sep=2.0, random_state=0)
+    return X, np.array(CLASSES)[y]
+
+
+def test_class_indices_follow_the_project_order():
+    assert class_indices(["Negative", "Positive", "Neutral"]).tolist() == [2, 0, 1]
+    assert class_indices(np.array([2, 0])).tolist() == [2, 0]
+    with pytest.raises(ValueError, match="Happy"):
+        class_indices(["Positive", "Happy"])
+    with pytest.raises(ValueError, match="indices"):
+        class_indices([0, 3])
+
+
+def test_probability_columns_are_put_in_classes_order(problem):
+    X, y = problem
+    model = make_classifier("logistic_regression").fit(X, y)
+    assert list(model.classes_) == sorted(CLASSES)  # scikit-learn sorts: Negative, Neutral, Positive
+    ordered = probabilities_in_class_order(model, X)
+    raw = model.predict_proba(X)
+    for index, name in enumerate(CLASSES):
+        assert np.array_equal(ordered[:, index], raw[:, list(model.classes_).index(name)])
+    assert (np.array(CLASSES)[ordered.argmax(axis=1)] == model.predict(X)).all()
+
+
+def test_a_class_the_model_never_saw_gets_probability_zero(problem):
+    X, y = problem
+    seen = y != "Neutral"
+    model = make_classifier("logistic_regression").fit(X[seen], y[seen])
+    probs = probabilities_in_class_order(model, X)
+    assert probs.shape == (150, 3)
+    assert (probs[:, CLASSES.index("Neutral")] == 0).all()
+    assert np.allclose(probs.sum(axis=1), 1)
+
+
+def test_the_authors_forest_is_one_vs_rest_with_the_given_trees():
+    model = make_classifier("random_forest", n_estimators=7)
+    forest = model.steps[-1][1]
+    assert isinstance(forest, OneVsRestClassifier)
+    assert forest.estimator.n_estimators == 7
+    assert classifiers.AUTHORS_TREES["landmarks"] == 5000
+    with pytest.raises(ValueError, match="unknown classifier"):
+        make_classifier("knn")
+
+
+def test_every_classifier_of_the_zoo_beats_chance(problem):
+    X, y = problem
+    results = evaluate(X, y, n_repeats=2, n_estimators=50, feature_set="synthetic", verbose=False)
+    assert list(results.columns[:4]) == ["model", "feature_set", "repeat", "accuracy"]
+    assert len(results) == 2 * len(MODEL_NAMES)
+    means = results.groupby("model").accuracy.mean()
+    assert set(means.index) == set(MODEL_NAMES)
+    assert (means > 0.6).all(), means  # chance is 0.33
+
+
+def test_same_seed_same_accuracies_other_seed_other_splits(problem):
+    X, y = problem
+    models = ["logistic_regression", "random_forest"]
+    first = evaluate(X, y, model_names=models, n_repeats=2, n_estimators=20, seed=5, verbose=False)
+    second = evaluate(X, y, model_names=models, n_repeats=2, n_estimators=20, seed=5, verbose=False)
+    pd.testing.assert_frame_equal(first, second)
+    test_a = repeated_splits(y, n_repeats=2, seed=5)[0][1]
+    test_b = repeated_splits(y, n_repeats=2, seed=6)[0][1]
+    assert set(test_a) != set(test_b)
+
+
+def test_splits_are_stratified_and_grouped_splits_keep_each_person_on_one_side(problem):
+    _, y = problem
+    for train, test in repeated_splits(y, n_repeats=3, test_size=0.2):
+        counts = pd.Series(y[test]).value_counts()
+        assert counts.max() - counts.min() <= 1
+    people = np.arange(len(y)) // 5  # 30 people, 5 photos each
+    for train, test in repeated_splits(y, groups=people, n_repeats=3):
+        assert not set(people[train]) & set(people[test])
+        assert 0.1 < len(test) / len(y) < 0.4
+
+
+def test_rows_without_features_are_dropped_and_counted(problem, capsys):
+    X, y = problem
+    X = X.copy()
+    X[[0, 7, 9]] = np.nan  # three faceless photos
+    results = evaluate({"faces": X, "whole": problem[0]}, y, model_names=["logistic_regression"],
+                       n_repeats=1)
+    assert results.attrs["dropped"] == {"faces": 3, "whole": 0}
+    assert "3 of 150 photos have no features" in capsys.readouterr().out
+    by_set = results.set_index("feature_set")
+    assert by_set.loc["faces", "n_train"] + by_set.loc["faces", "n_test"] == 147
+    assert by_set.loc["whole", "n_train"] + by_set.loc["whole", "n_test"] == 150
+
+
+def test_table2_layout_puts_the_papers_number_in_its_own_column():
+    results = pd.DataFrame({
+        "model": ["random_forest"] * 3 + ["svm"] * 3 + ["mlp"] * 3,
+        "feature_set": ["landmarks"] * 3 + ["vggface_rgb_fc7"] * 3 + ["faceid_conv64"] * 3,
+        "repeat": [0, 1, 2] * 3,
+        "accuracy": [0.60, 0.62, 0.64, 0.5, 0.5, 0.5, 0.4, 0.5, 0.6],
+    })
+    table = table2(results)
+    assert list(table.index) == ["landmarks, Random Forest", "vggface_rgb_fc7, SVM",
+                                 "faceid_conv64, Multi-Layered Perceptron (1 hidden layer)"]
+    assert table.loc["landmarks, Random Forest", "accuracy here (%), mean ± sd"] == "62.0 ± 2.0"
+    assert table.loc["landmarks, Random Forest", classifiers.PAPER_COLUMN] == "65.16"
+    assert table.loc["vggface_rgb_fc7, SVM", classifiers.PAPER_COLUMN] == "64.90 / 65.41"
+    assert table.iloc[2][classifiers.PAPER_COLUMN] == ""
+    assert classifiers.paper_accuracy("random_forest", "vggface_bgr_avgpool") == "70.11"
+    assert classifiers.paper_accuracy("svm", "centrist") == "52.97"

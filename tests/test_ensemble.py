@@ -1,0 +1,185 @@
+"""The weighted vote: per-face sums, weights, faceless photos, accuracy, confusion, save/reload."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gle_utils import ensemble as ens
+from gle_utils.classifiers import make_classifier
+from gle_utils.config import CLASSES
+from gle_utils.scene import WholeImageStatistics
+
+NAN3 = [np.nan] * 3
+
+
+# ------------------------------------------------------------------ faces -> photos
+
+def test_face_probabilities_are_summed_per_photo():
+    face_probs = np.array([[0.6, 0.3, 0.1],
+                           [0.2, 0.2, 0.6],
+                           [0.1, 0.8, 0.1]])
+    photo_ids = ["a.jpg", "a.jpg", "b.jpg"]
+    raw = ens.sum_face_probabilities(face_probs, photo_ids, normalise=False)  # the authors' code
+    assert np.allclose(raw, [[0.8, 0.5, 0.7], [0.1, 0.8, 0.1]])
+    normalised = ens.sum_face_probabilities(face_probs, photo_ids)
+    assert np.allclose(normalised, [[0.4, 0.25, 0.35], [0.1, 0.8, 0.1]])
+    assert np.allclose(normalised.sum(axis=1), 1)
+
+
+def test_photos_order_is_kept_and_a_faceless_photo_gets_nan():
+    face_probs = np.array([[0.6, 0.3, 0.1], [0.1, 0.8, 0.1]])
+    scores = ens.sum_face_probabilities(face_probs, [7, 3], photos=[3, 5, 7])
+    assert np.allclose(scores[0], [0.1, 0.8, 0.1])
+    assert np.isnan(scores[1]).all()  # photo 5 has no face
+    assert np.allclose(scores[2], [0.6, 0.3, 0.1])
+    with pytest.raises(ValueError, match="not in `photos`"):
+        ens.sum_face_probabilities(face_probs, [7, 4], photos=[3, 5, 7])
+
+
+# ------------------------------------------------------------------ the weighted vote
+
+def test_weighted_vote_arithmetic_by_hand():
+    probabilities = {"faces": np.array([[0.5, 0.5, 0.0], [0.2, 0.2, 0.6]]),
+                     "whole_image": np.array([[0.0, 1.0, 0.0], [0.8, 0.1, 0.1]])}
+    scores = ens.weighted_vote(probabilities, {"faces": 3.0, "whole_image": 1.0})
+    # photo 0: (3 * [.5 .5 0] + 1 * [0 1 0]) / 4 = [.375 .625 0]
+    # photo 1: (3 * [.2 .2 .6] + 1 * [.8 .1 .1]) / 4 = [.35 .175 .475]
+    assert np.allclose(scores, [[0.375, 0.625, 0.0], [0.35, 0.175, 0.475]])
+    assert ens.predicted_labels(scores).tolist() == ["Neutral", "Negative"]
+
+
+def test_the_authors_weights_with_six_members():
+    assert ens.AUTHORS_WEIGHTS == {"landmarks": 0.6, "whole_image": 0.86, "vggface_rgb_avgpool": 0.7,
+                                   "vggface_rgb_fc7": 0.7, "vggface_bgr_avgpool": 0.7, "vggface_bgr_fc7": 0.7}
+    one_hot = {name: np.array([[1.0, 0.0, 0.0]]) for name in ens.AUTHORS_WEIGHTS}
+    one_hot["whole_image"] = np.array([[0.0, 0.0, 1.0]])
+    scores = ens.weighted_vote(one_hot, ens.AUTHORS_WEIGHTS)
+    total = 0.6 + 0.86 + 4 * 0.7
+    assert np.allclose(scores, [[(0.6 + 2.8) / total, 0.0, 0.86 / total]])
+
+
+def test_a_faceless_photo_is_decided_by_the_whole_image_member_alone():
+    probabilities = {"landmarks": np.array([[0.9, 0.05, 0.05], NAN3]),
+                     "vggface_rgb_fc7": np.array([[0.8, 0.1, 0.1], NAN3]),
+                     "whole_image": np.array([[0.1, 0.2, 0.7], [0.2, 0.3, 0.5]])}
+    scores = ens.weighted_vote(probabilities, ens.AUTHORS_WEIGHTS)
+    assert np.allclose(scores[1], [0.2, 0.3, 0.5])  # only the whole-image member voted
+    assert ens.predicted_labels(scores).tolist() == ["Positive", "Negative"]
+    nobody = ens.weighted_vote({"landmarks": np.array([NAN3])}, ens.AUTHORS_WEIGHTS)
+    assert np.isnan(nobody).all() and ens.predicted_labels(nobody).tolist() == [None]
+
+
+def test_a_member_without_a_weight_is_an_error():
+    with pytest.raises(ValueError, match="no weight"):
+        ens.weighted_vote({"mystery": np.ones((1, 3))}, {"landmarks": 1.0})
+
+
+def test_weights_by_validation_accuracy_count_only_photos_the_member_saw():
+    y = ["Positive", "Neutral", "Negative", "Positive"]
+    probabilities = {
+        # right on photos 0, 1, 2; wrong on 3 -> 3/4
+        "whole_image": np.array([[.8, .1, .1], [.1, .8, .1], [.1, .1, .8], [.1, .8, .1]]),
+        # faceless photo 3 is not counted: right on 0, wrong on 1 and 2 -> 1/3
+        "landmarks": np.array([[.5, .3, .2], [.5, .3, .2], [.5, .3, .2], NAN3]),
+    }
+    weights = ens.accuracy_weights(probabilities, y)
+    assert weights == pytest.approx({"whole_image": 0.75, "landmarks": 1 / 3})
+    with pytest.raises(ValueError, match="no output"):
+        ens.accuracy_weights({"landmarks": np.array([NAN3])}, ["Positive"])
+
+
+# ------------------------------------------------------------------ accuracy and confusion
+
+def test_accuracy_over_all_photos_and_over_photos_with_a_face():
+    scores = np.array([[.8, .1, .1], [.1, .8, .1], [.1, .1, .8], [.8, .1, .1]])
+    y = ["Positive", "Neutral", "Positive", "Negative"]  # right, right, wrong, wrong
+    has_face = [True, True, True, False]
+    report = ens.accuracy_report(scores, y, has_face)
+    assert report.loc["all photos", "accuracy"] == pytest.approx(0.5)
+    assert report.loc["photos with a face", "accuracy"] == pytest.approx(2 / 3)
+    assert report.loc["photos without a face", "accuracy"] == 0.0
+    assert report.photos.tolist() == [4, 3, 1]
+
+
+def test_confusion_matrix_rows_are_true_classes_and_sum_to_one():
+    y_true = ["Positive", "Positive", "Positive", "Positive", "Neutral", "Neutral", "Negative"]
+    y_pred = ["Positive", "Positive", "Positive", "Neutral", "Neutral", "Negative", "Negative"]
+    matrix = ens.confusion_matrix(y_true, y_pred)
+    assert list(matrix.index) == list(matrix.columns) == list(CLASSES)
+    assert matrix.loc["Positive"].tolist() == [0.75, 0.25, 0.0]
+    assert matrix.loc["Neutral"].tolist() == [0.0, 0.5, 0.5]
+    assert matrix.loc["Negative"].tolist() == [0.0, 0.0, 1.0]
+    assert np.allclose(matrix.sum(axis=1), 1)
+
+
+# ------------------------------------------------------------------ a fitted ensemble, saved and reloaded
+
+@pytest.fixture(scope="module")
+def fitted():
+    """Three members on 24 photos (8 per class): per-face landmarks forest, photo-level features
+    with NaN rows for faceless photos, and the whole-image stand-in on the photos themselves."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(CLASSES, 8)
+    y = np.repeat([0, 1, 2], 8)
+    n_photos = len(labels)
+    faces_per_photo = rng.integers(1, 4, n_photos)
+    faces_per_photo[[5, 17]] = 0  # two faceless photos
+    photo_index = np.repeat(np.arange(n_photos), faces_per_photo)
+    face_X = rng.normal(y[photo_index, None], 1.0, (len(photo_index), 10))
+    photo_X = rng.normal(y[:, None], 1.0, (n_photos, 6))
+    photo_X[faces_per_photo == 0] = np.nan
+    images = []
+    for label in y:
+        image = rng.integers(0, 120, (50, 70, 3)).astype(np.uint8)
+        image[:, :, label] += 120
+        images.append(image)
+
+    landmarks = make_classifier("random_forest", n_estimators=20).fit(face_X, labels[photo_index])
+    has_face = faces_per_photo > 0
+    vggface = make_classifier("logistic_regression").fit(photo_X[has_face], labels[has_face])
+    whole = WholeImageStatistics().fit(images, labels)
+
+    model = (ens.Ensemble()
+             .add("landmarks", landmarks, "landmarks", 0.6)
+             .add("vggface_rgb_fc7", vggface, "vggface_rgb_fc7", 0.7)
+             .add("whole_image", whole, "images", 0.86))
+    inputs = {"landmarks": ens.PerFace(face_X, photo_index, n_photos), "vggface_rgb_fc7": photo_X,
+              "images": images}
+    return model, inputs, labels, has_face
+
+
+def test_ensemble_members_and_faceless_photos(fitted):
+    model, inputs, labels, has_face = fitted
+    members = model.member_probabilities(inputs)
+    assert {name: p.shape for name, p in members.items()} == {
+        "landmarks": (24, 3), "vggface_rgb_fc7": (24, 3), "whole_image": (24, 3)}
+    for name in ("landmarks", "vggface_rgb_fc7"):
+        assert np.isnan(members[name][~has_face]).all() and not np.isnan(members[name][has_face]).any()
+    scores = model.predict_proba(inputs)
+    assert np.allclose(scores[~has_face], members["whole_image"][~has_face])
+    assert (model.predict(inputs) == labels).mean() > 0.8
+    with pytest.raises(KeyError, match="images"):
+        model.predict_proba({"landmarks": inputs["landmarks"], "vggface_rgb_fc7": inputs["vggface_rgb_fc7"]})
+    with pytest.raises(ValueError, match="already"):
+        model.add("landmarks", None, "landmarks", 1.0)
+
+
+def test_ensemble_saves_to_a_folder_and_reloads_with_identical_probabilities(fitted, tmp_path):
+    model, inputs, _, _ = fitted
+    folder = model.save(tmp_path / "ensemble")
+    info = json.loads((folder / "ensemble.json").read_text())
+    assert info["classes"] == list(CLASSES)
+    assert [(m["name"], m["feature_set"], m["weight"], m["kind"]) for m in info["members"]] == [
+        ("landmarks", "landmarks", 0.6, "joblib"), ("vggface_rgb_fc7", "vggface_rgb_fc7", 0.7, "joblib"),
+        ("whole_image", "images", 0.86, "whole_image")]
+    assert not (tmp_path / "ensemble.tmp").exists()
+
+    again = ens.Ensemble.load(folder)
+    assert again.weights == model.weights
+    assert again.members[2].model.name == model.members[2].model.name
+    assert np.array_equal(again.predict_proba(inputs), model.predict_proba(inputs), equal_nan=True)
+
+    model.save(folder)  # saving again replaces the folder cleanly
+    assert np.array_equal(ens.Ensemble.load(folder).predict_proba(inputs), model.predict_proba(inputs),
+                          equal_nan=True)
