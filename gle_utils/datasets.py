@@ -117,15 +117,19 @@ def load_dataset(dataset: str = "demo", data_dir: str | Path | None = None, verb
     For "gaf", ``data_dir`` is the folder holding train/, val/ and test/. For "demo",
     ``data_dir`` may name where the demo set lives; by default it is built into the cache.
     """
+    table = load_gaf(dataset_root(dataset, data_dir), verbose=verbose)
+    table.attrs["dataset"] = dataset
+    return table
+
+
+def dataset_root(dataset: str = "demo", data_dir: str | Path | None = None) -> Path:
+    """The folder holding train/, val/ and test/ of a dataset (for "demo": built on first use)."""
     if dataset == "gaf":
         if data_dir is None:
             raise ValueError('dataset="gaf" needs data_dir: the folder with train/, val/ and test/')
-        table = load_gaf(data_dir, verbose=verbose)
-    elif dataset == "demo":
+        return Path(data_dir)
+    if dataset == "demo":
         from .demo import ensure_demo  # imported here: building the demo set is optional work
 
-        table = load_gaf(ensure_demo(data_dir), verbose=verbose)
-    else:
-        raise ValueError(f'unknown dataset {dataset!r}: use "demo" or "gaf"')
-    table.attrs["dataset"] = dataset
-    return table
+        return ensure_demo(data_dir)
+    raise ValueError(f'unknown dataset {dataset!r}: use "demo" or "gaf"')

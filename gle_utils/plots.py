@@ -31,3 +31,7 @@ def save_fig(name: str, fig=None, shows_photos: bool = False):
     path = folder / f"{name}.png"
     fig.savefig(path, metadata={"Software": None})  # no timestamp or version: same plot, same bytes
     return path
+
+
+# One colour per class, the same in every figure.
+CLASS_COLOURS = {"Positive": "#4c9f70", "Neutral": "#8c8c8c", "Negative": "#c8553d"}

