@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 DATASET ?= demo
 DATA_DIR ?=
 
-.PHONY: setup data run test student clean
+.PHONY: setup data run test student check clean
 
 # Create the virtual environment if missing and install the pinned packages (once per change).
 setup: $(VENV)/.installed
@@ -22,12 +22,21 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 # Build the offline demo set (cached: a no-op when it exists).
 data: setup
 	$(BIN)/python -m gle_utils.demo
+	$(BIN)/python -m gle_utils.backbones --fetch
 
 run: data
 	$(BIN)/python tools/run_notebooks.py --dataset $(DATASET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 test: data
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --current-env -p no:cacheprovider
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --current-env -p no:cacheprovider --ignore=notebooks/student
+
+# The student versions (solutions removed, outputs cleared) in notebooks/student/.
+student: setup
+	$(BIN)/python tools/make_student.py
+
+# Check your answers to a notebook's exercises: make check NB=05
+check: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/exercises/check_$(NB)_*.py
 
 clean:
 	rm -rf data/cache runs .nb_runs

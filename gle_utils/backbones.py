@@ -552,3 +552,28 @@ def get_backbone(name: str = "auto", weights_path: str | Path | None = None,
             return FaceIDResNetBackbone()
         return VGGFaceBackbone(path, include_top)
     raise ValueError(f"unknown backbone {name!r}; choose one of {BACKBONES}")
+
+
+def fetch_weights() -> bool:
+    """Fetch every weight file the notebooks can use (``make`` and Binder's postBuild call this).
+
+    The offline backbone's weights (npm) must come: an error here is raised. The VGGFace weights
+    (GitHub) come where there is internet; without, a message says so. True when VGGFace is ready.
+    """
+    read_face_api_weights()
+    print("offline backbone (dlib face-ID ResNet, @vladmandic/face-api weights): ready")
+    try:
+        print(f"VGGFace weights: ready ({vggface_weights_path(include_top=True)})")
+        return True
+    except WeightsUnavailable as error:
+        print(f"VGGFace weights: not available, the notebooks will use the offline backbone.\n{error}")
+        return False
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Fetch the backbones' weights into their caches.")
+    parser.add_argument("--fetch", action="store_true", help="download what is missing (the default)")
+    parser.parse_args()
+    fetch_weights()

@@ -31,7 +31,7 @@ GAF2_COUNTS = pd.DataFrame(
     {"Positive": [1272, 773, None], "Neutral": [1199, 728, None], "Negative": [1159, 564, None],
      "total": [3630, 2065, 772]},
     index=pd.Index(SPLITS, name="split"),
-)
+).astype("Int64")
 
 
 class DatasetLayoutError(Exception):

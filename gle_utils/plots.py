@@ -18,19 +18,19 @@ def use_style() -> None:
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "savefig.bbox": "tight"})
 
 
-def save_fig(name: str, fig=None, shows_photos: bool = False):
-    """Write ``fig`` (default: the current figure) as ``figures/<name>.png``; return the path.
+def save_fig(name: str, fig=None, shows_photos: bool = False) -> None:
+    """Write ``fig`` (default: the current figure) as ``figures/<name>.png``.
 
     Names are stable (``02_detector_recall`` ...), so re-running a notebook overwrites the same
     file and a diff of the figures folder shows what changed. Figures of photos or faces go to
-    ``figures/photos/`` which git ignores.
+    ``figures/photos/`` which git ignores. Returns nothing, so a notebook cell ending with it
+    shows the figure and no file path.
     """
     fig = fig if fig is not None else plt.gcf()
     folder = config.FIGURES_DIR / PHOTO_SUBFOLDER if shows_photos else config.FIGURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     fig.savefig(path, metadata={"Software": None})  # no timestamp or version: same plot, same bytes
-    return path
 
 
 # One colour per class, the same in every figure.

@@ -29,16 +29,20 @@ PHOTO_NOTE = ("[Photos not stored in the repository: the demo faces include CK+ 
               "figures/photos/.]\n")
 
 
-def strip_photo_outputs(path: Path) -> int:
-    """Replace the outputs of cells tagged "shows-photos" by a note. Returns how many cells."""
+def tidy(path: Path) -> None:
+    """Prepare an executed notebook for the repository.
+
+    Outputs of cells tagged "shows-photos" are replaced by a note; papermill's timings and
+    timestamps are dropped, so running a notebook again changes only what its results change.
+    """
     notebook = nbformat.read(path, as_version=4)
-    count = 0
+    notebook.metadata.pop("papermill", None)
     for cell in notebook.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
         if cell.cell_type == "code" and "shows-photos" in cell.metadata.get("tags", []):
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=PHOTO_NOTE)]
-            count += 1
     nbformat.write(notebook, path)
-    return count
 
 
 def run_notebook(source: Path, target: Path, parameters: dict) -> float:
@@ -46,7 +50,7 @@ def run_notebook(source: Path, target: Path, parameters: dict) -> float:
     start = time.perf_counter()
     papermill.execute_notebook(str(source), str(target), parameters=parameters,
                                cwd=str(source.parent), kernel_name="python3", progress_bar=False)
-    strip_photo_outputs(target)
+    tidy(target)
     return time.perf_counter() - start
 
 
@@ -59,12 +63,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", type=Path, default=None,
                         help="write executed copies here instead of in place (default for --dataset gaf: runs/gaf)")
     args = parser.parse_args(argv)
+    if args.dataset == "gaf" and not args.data_dir:
+        parser.error("--dataset gaf needs --data-dir: the folder with train/, val/ and test/")
 
     notebooks = args.notebooks or sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     output_dir = args.output_dir or (REPO_ROOT / "runs" / "gaf" if args.dataset == "gaf" else None)
     if output_dir is not None:  # keep the committed demo figures; write these beside the notebooks
         os.environ["GLE_FIGURES_DIR"] = str(output_dir.resolve() / "figures")
-    parameters = {"dataset": args.dataset, "data_dir": args.data_dir}
+    # Only what differs from the notebooks' own parameters cells: nothing on the demo data,
+    # so no "injected-parameters" cell enters the committed notebooks.
+    parameters = {"dataset": "gaf", "data_dir": args.data_dir} if args.dataset == "gaf" else {}
     if args.backbone:
         parameters["backbone"] = args.backbone
     for source in notebooks:
