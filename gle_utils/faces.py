@@ -21,8 +21,12 @@ After detection:
     landmarks_68(image, face)   dlib's 68 landmarks inside a box of the photo
     landmarks_on_crop(crop)     what the authors ran: the predictor on the 224x224 crop, the
                                 whole crop as its box (later notebooks use this one)
-    detect_dataset(paths)       a detector over many photos -> one table, cached on disk
-    evaluate_boxes(...)         recall and precision against hand-checked boxes (IoU >= 0.5)
+    detect_dataset(paths)       a detector over many photos -> one table (one row a face; a photo
+                                with no face is one row with n_faces == 0), cached on disk;
+                                faces_only(table) and faces_of(table, path) read it back
+    evaluate_boxes(...)         recall and precision against true boxes (IoU >= 0.5)
+    real_photos()               three real photos from packages, with hand-checked boxes
+    draw_faces(image, faces)    a photo with its boxes, for the notebooks
 """
 
 from __future__ import annotations
@@ -127,10 +131,15 @@ def _mmod_model():
 
 @cache
 def _mtcnn_model():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide most of TensorFlow's start-up chatter
     from mtcnn import MTCNN  # imported here: TensorFlow takes seconds to import
 
-    return MTCNN()
+    model = MTCNN()
+    # TensorFlow builds its graphs on the first call (seconds): do it now, on a noise image,
+    # so that no photo's detection time includes it.
+    noise = np.random.default_rng(0).integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    model.detect_faces(noise)
+    return model
 
 
 @cache
@@ -146,7 +155,8 @@ def detect_hog(image: np.ndarray, upsample: int = 1) -> list[Face]:
     """dlib's HOG + linear SVM sliding-window detector (the authors upsampled once).
 
     Each upsampling doubles the image, so faces half as small are found, at about 4x the time.
-    With upsample=1 the smallest face found is about 40 pixels wide.
+    Without upsampling it finds faces of about 80 pixels and more; with one, down to
+    about 40 (sometimes 30).
     """
     image = _as_rgb(image)
     rects, scores, _ = _hog_model().run(image, upsample, 0.0)
@@ -198,6 +208,8 @@ def detect_mmod(image: np.ndarray, upsample: int = 0, max_side: int = 800) -> li
     """
     rgb = _as_rgb(image)
     small, scale = _shrink(rgb, max_side)
+    if min(small.shape[:2]) < 20:  # dlib refuses images smaller than its filters; no face fits anyway
+        return []
     detections = _mmod_model()(small, upsample)
     faces = []
     for d in detections:
@@ -323,13 +335,15 @@ def detection_cache_name(detector: str, **settings) -> str:
     return "-".join([detector] + [f"{name}={value}" for name, value in sorted(full.items())])
 
 
-def _detect_one_cached(path: Path, detector: str, settings: dict, folder: Path) -> dict:
-    """The detections of one photo: from the cache when there, else detected and written."""
-    cache_file = folder / f"{sha1_of_file(path)}.json"
+def _cached_record(path: Path, sha1: str, detector: str, settings: dict) -> dict:
+    """The detections of one photo by one detector: from the cache when there, else detected
+    and written (to a temporary name first, then renamed: never a half-written file)."""
+    cache_file = cache_path("detections", detection_cache_name(detector, **settings), f"{sha1}.json")
     if cache_file.exists():
         with open(cache_file) as handle:
             return json.load(handle)
     image = read_image(path)  # raises ImageReadError for a bad file
+    load_detector(detector)  # a no-op after the first time; keeps loading out of the timing
     start = time.perf_counter()
     faces = detect_faces(image, detector, **settings)
     seconds = time.perf_counter() - start
@@ -338,8 +352,21 @@ def _detect_one_cached(path: Path, detector: str, settings: dict, folder: Path) 
     tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
     with open(tmp, "w") as handle:
         json.dump(record, handle)
-    os.replace(tmp, cache_file)  # never a half-written cache file
+    os.replace(tmp, cache_file)
     return record
+
+
+def _photo_record(path: Path, detector: str, settings: dict) -> dict:
+    """The detections of one photo. The paper's sequential detector is built from the HOG and
+    Haar caches, in its order: Haar runs only on a photo where HOG found nothing."""
+    sha1 = sha1_of_file(path)
+    if detector != "sequential":
+        return _cached_record(path, sha1, detector, settings)
+    hog = _cached_record(path, sha1, "hog", detector_settings("hog", upsample=settings["upsample"]))
+    if hog["faces"]:
+        return hog
+    haar = _cached_record(path, sha1, "haar", detector_settings("haar"))
+    return {**haar, "seconds": hog["seconds"] + haar["seconds"]}
 
 
 def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", progress: bool = True,
@@ -358,19 +385,16 @@ def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", pr
 
     Results are cached per photo under ``cache/detections/<detector-settings>/<sha1>.json``
     (sha1 of the file's bytes), so a second call detects nothing again, and a renamed or
-    moved photo is still found in the cache.
+    moved photo is still found in the cache. "sequential" has no cache of its own: it reads
+    (and fills) the "hog" and "haar" caches.
     """
     settings = detector_settings(detector, **settings)
-    folder = cache_path("detections", detection_cache_name(detector, **settings), "x").parent
-    folder.mkdir(parents=True, exist_ok=True)
-    rows, skipped, loaded = [], [], False
-    for path in tqdm(list(paths), desc=f"detecting faces ({detector})", disable=not progress):
+    rows, skipped = [], []
+    # mininterval: a few progress updates, not hundreds, in a notebook's saved output
+    for path in tqdm(list(paths), desc=f"detecting faces ({detector})", disable=not progress, mininterval=3):
         path = Path(path)
         try:
-            if not loaded and not (folder / f"{sha1_of_file(path)}.json").exists():
-                load_detector(detector)  # load before the clock starts
-                loaded = True
-            record = _detect_one_cached(path, detector, settings, folder)
+            record = _photo_record(path, detector, settings)
         except (ImageReadError, OSError) as error:
             reason = str(error) if isinstance(error, ImageReadError) else f"{path}: {error}"
             print(f"skipped: {reason}")
@@ -413,23 +437,29 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def match_boxes(true_boxes: Sequence[Sequence[float]], found_boxes: Sequence[Sequence[float]],
-                min_iou: float = 0.5) -> tuple[int, int, int]:
-    """(true positives, false positives, missed faces) when each found box may claim one true box.
+def true_boxes_found(true_boxes: Sequence[Sequence[float]], found_boxes: Sequence[Sequence[float]],
+                     min_iou: float = 0.5) -> list[bool]:
+    """For each true box: was it found? Each found box may claim one true box only.
 
     Pairs are matched greedily, best overlap first; a pair counts only with IoU >= ``min_iou``
-    (the PASCAL VOC rule).
+    (the PASCAL VOC rule), so a box that covers half a face, or two faces, is not a hit.
     """
     pairs = sorted(((iou(t, f), i, j) for i, t in enumerate(true_boxes) for j, f in enumerate(found_boxes)),
                    reverse=True)
-    used_true, used_found = set(), set()
+    found, used = [False] * len(true_boxes), set()
     for overlap, i, j in pairs:
         if overlap < min_iou:
             break
-        if i not in used_true and j not in used_found:
-            used_true.add(i)
-            used_found.add(j)
-    hits = len(used_true)
+        if not found[i] and j not in used:
+            found[i] = True
+            used.add(j)
+    return found
+
+
+def match_boxes(true_boxes: Sequence[Sequence[float]], found_boxes: Sequence[Sequence[float]],
+                min_iou: float = 0.5) -> tuple[int, int, int]:
+    """(hits, false boxes, missed faces) of the found boxes against the true ones."""
+    hits = sum(true_boxes_found(true_boxes, found_boxes, min_iou))
     return hits, len(found_boxes) - hits, len(true_boxes) - hits
 
 
@@ -472,7 +502,11 @@ def real_photos(folder: str | Path | None = None) -> list[dict]:
     for entry in entries:
         path = folder / f"{entry['name']}.png"
         if not path.exists():
-            _write_png(_real_photo_pixels(entry, downloads), path)
+            pixels = _real_photo_pixels(entry, downloads)
+            if pixels.shape[:2] != (entry["height"], entry["width"]):
+                raise ValueError(f"{entry['name']}: expected {entry['width']}x{entry['height']} pixels, "
+                                 f"the package gave {pixels.shape[1]}x{pixels.shape[0]}: not the checked photo")
+            _write_png(pixels, path)
         photos.append({**entry, "path": str(path), "boxes": [tuple(b) for b in entry["boxes"]]})
     return photos
 

@@ -1,0 +1,238 @@
+"""Face stage: detectors, crops, landmarks, the dataset runner and its cache.
+
+The astronaut photo of scikit-image (one frontal face, public domain) is the face that must
+be found; its hand-checked box is in data/real_photos/boxes.json.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+
+from gle_utils import config, faces
+from gle_utils.faces import Face
+
+ASTRONAUT_FACE = (175, 70, 265, 168)  # hand-checked, as in data/real_photos/boxes.json
+FAST_DETECTORS = ("hog", "haar", "sequential")
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    return skimage.data.astronaut()
+
+
+@pytest.fixture()
+def tmp_cache(tmp_path, monkeypatch):
+    """Point every cache at an empty folder, so tests neither read nor touch the real cache."""
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+    return tmp_path / "cache"
+
+
+def assert_inside(found, image):
+    height, width = image.shape[:2]
+    for face in found:
+        assert 0 <= face.x0 < face.x1 <= width and 0 <= face.y0 < face.y1 <= height, face
+
+
+def best_iou(found, box):
+    return max((faces.iou(face.box, box) for face in found), default=0.0)
+
+
+# --- detectors -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("detector", FAST_DETECTORS)
+def test_the_astronauts_face_is_found(astronaut, detector):
+    found = faces.detect_faces(astronaut, detector)
+    assert best_iou(found, ASTRONAUT_FACE) >= 0.5
+    assert all(isinstance(f, Face) and np.isfinite(f.score) for f in found)
+    assert_inside(found, astronaut)
+
+
+@pytest.mark.parametrize("detector", FAST_DETECTORS)
+def test_a_photo_without_a_face_gives_no_box(detector):
+    noise = np.random.default_rng(config.SEED).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    blank = np.full((200, 300, 3), 128, dtype=np.uint8)
+    assert faces.detect_faces(noise, detector) == []
+    assert faces.detect_faces(blank, detector) == []
+
+
+@pytest.mark.parametrize("detector", FAST_DETECTORS)
+def test_greyscale_input_works(astronaut, detector):
+    grey = (astronaut.mean(axis=2)).astype(np.uint8)  # (H, W)
+    assert best_iou(faces.detect_faces(grey, detector), ASTRONAUT_FACE) >= 0.5
+    assert best_iou(faces.detect_faces(grey[:, :, None], detector), ASTRONAUT_FACE) >= 0.5
+
+
+def test_a_face_cut_by_the_image_border_gets_a_box_inside_the_image(astronaut):
+    part = astronaut[:, 210:]  # the face (x 175..265) loses its left 35 pixels
+    for detector in FAST_DETECTORS:
+        assert_inside(faces.detect_faces(part, detector), part)
+    found = faces.detect_hog(part)
+    assert found and found[0].x0 == 0  # HOG's box reached past the edge and was clipped
+
+
+def test_boxes_are_clipped_to_the_image():
+    assert faces._clipped(-20, -5, 50, 40, 1.0, "x", (30, 40)).box == (0, 0, 40, 30)
+    assert faces._clipped(50, 50, 60, 60, 1.0, "x", (30, 40)) is None  # wholly outside
+
+
+def test_bad_input_gives_a_clear_error(astronaut):
+    with pytest.raises(ValueError, match="uint8"):
+        faces.detect_hog(astronaut / 255.0)
+    with pytest.raises(ValueError, match="shape"):
+        faces.detect_hog(np.zeros((10, 10, 4), np.uint8))
+    with pytest.raises(ValueError, match="unknown detector"):
+        faces.detect_faces(astronaut, "tinyfaces")
+    with pytest.raises(TypeError, match="no setting"):
+        faces.detector_settings("hog", upsampel=2)
+
+
+def test_haar_runs_only_when_hog_finds_nothing(astronaut, monkeypatch):
+    calls = []
+    haar_face = Face(1, 2, 30, 40, 5.0, "haar")
+
+    def spy_haar(image, **settings):
+        calls.append(image.shape)
+        return [haar_face]
+
+    monkeypatch.setattr(faces, "detect_haar", spy_haar)
+    found = faces.detect_sequential(astronaut)
+    assert calls == [] and {f.detector for f in found} == {"hog"}
+
+    blank = np.full((200, 300, 3), 128, dtype=np.uint8)
+    assert faces.detect_sequential(blank) == [haar_face]
+    assert calls == [blank.shape]
+
+
+def test_the_cnn_detectors_find_the_astronauts_face(astronaut):
+    for detector in ("mtcnn", "mmod"):
+        found = faces.detect_faces(astronaut, detector)
+        assert best_iou(found, ASTRONAUT_FACE) >= 0.5, detector
+        assert_inside(found, astronaut)
+    half = astronaut[:, 220:]  # half the face off the edge: MTCNN still finds it
+    found = faces.detect_mtcnn(half)
+    assert found and found[0].x0 == 0
+    assert_inside(found, half)
+    assert faces.detect_mmod(np.zeros((8, 8), np.uint8)) == []  # too small for dlib's filters: no error
+
+
+def test_mmod_shrinks_large_images_and_scales_boxes_back(astronaut):
+    big = np.kron(astronaut, np.ones((2, 2, 1), np.uint8))  # 1024x1024, face at twice the size
+    found = faces.detect_mmod(big, max_side=512)
+    doubled = tuple(2 * v for v in ASTRONAUT_FACE)
+    assert best_iou(found, doubled) >= 0.5
+
+
+# --- crops and landmarks ---------------------------------------------------------------------
+
+def test_crop_face_is_224_square_and_margin_widens_it(astronaut):
+    face = Face(*ASTRONAUT_FACE, 1.0, "hand")
+    crop = faces.crop_face(astronaut, face)
+    assert crop.shape == (224, 224, 3) and crop.dtype == np.uint8
+    exact = astronaut[face.y0:face.y1, face.x0:face.x1]
+    assert abs(float(crop.mean()) - float(exact.mean())) < 2  # the same pixels, resized
+    wide = faces.crop_face(astronaut, face, size=100, margin=0.5)
+    assert wide.shape == (100, 100, 3) and abs(float(wide.mean()) - float(crop.mean())) > 1
+    assert faces.crop_face(astronaut.mean(axis=2).astype(np.uint8), face).shape == (224, 224, 3)
+
+
+def test_landmarks_are_68_points_on_the_face(astronaut):
+    face = faces.detect_hog(astronaut)[0]
+    points = faces.landmarks_68(astronaut, face)
+    assert points.shape == (68, 2) and points.dtype == np.float64
+    pad_x, pad_y = 0.2 * face.width, 0.2 * face.height
+    assert np.all((points[:, 0] > face.x0 - pad_x) & (points[:, 0] < face.x1 + pad_x))
+    assert np.all((points[:, 1] > face.y0 - pad_y) & (points[:, 1] < face.y1 + pad_y))
+    # iBUG order: points 36-41 are the right eye (left in the photo), 42-47 the left eye.
+    assert points[36:42, 0].mean() < points[42:48, 0].mean()
+    assert points[36:48, 1].mean() < points[48:68, 1].mean()  # eyes above the mouth
+
+
+def test_landmarks_on_the_224_crop(astronaut):
+    crop = faces.crop_face(astronaut, faces.detect_hog(astronaut)[0])
+    points = faces.landmarks_on_crop(crop)
+    assert points.shape == (68, 2)
+    assert np.all((points > -0.1 * 224) & (points < 1.1 * 224))
+    assert points[:, 0].max() - points[:, 0].min() > 0.5 * 224  # spread over the face, not a blob
+
+
+# --- the dataset runner and its cache ----------------------------------------------------------
+
+def _photo_folder(tmp_path, astronaut):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(astronaut).save(folder / "astronaut.png")
+    Image.fromarray(np.full((120, 160, 3), 128, np.uint8)).save(folder / "blank.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff this is not a JPEG")
+    return [folder / "astronaut.png", folder / "blank.png", folder / "broken.jpg"]
+
+
+def test_detect_dataset_gives_one_row_per_face_and_skips_bad_files(tmp_path, tmp_cache, astronaut, capsys):
+    astro, blank, broken = _photo_folder(tmp_path, astronaut)
+    table = faces.detect_dataset([astro, blank, broken], "hog", progress=False)
+    assert list(table.columns) == faces.DETECTION_COLUMNS
+    assert set(table["path"]) == {str(astro), str(blank)}
+    assert "broken.jpg" in capsys.readouterr().out
+    assert [p for p, _ in table.attrs["skipped"]] == [str(broken)]
+    faceless = table[table["n_faces"] == 0]
+    assert list(faceless["path"]) == [str(blank)] and faceless["x0"].isna().all()
+    only = faces.faces_only(table)
+    assert (only["path"] == str(astro)).all() and only["x0"].notna().all()
+    assert best_iou(faces.faces_of(table, astro), ASTRONAUT_FACE) >= 0.5
+    written = list((tmp_cache / "detections" / "hog-upsample=1").iterdir())
+    assert len(written) == 2 and all(p.suffix == ".json" for p in written)  # no temporary files left
+    assert json.loads(written[0].read_text())["faces"] is not None
+
+
+def test_detect_dataset_reads_its_cache_the_second_time(tmp_path, tmp_cache, astronaut, monkeypatch):
+    paths = _photo_folder(tmp_path, astronaut)
+    first = faces.detect_dataset(paths, "haar", progress=False)
+
+    def no_detecting(*args, **kwargs):
+        raise AssertionError("detected again instead of reading the cache")
+
+    monkeypatch.setattr(faces, "detect_faces", no_detecting)
+    second = faces.detect_dataset(paths, "haar", progress=False)
+    assert second.equals(first)
+    with pytest.raises(AssertionError, match="detected again"):  # other settings: another cache
+        faces.detect_dataset(paths, "haar", min_neighbors=3, progress=False)
+
+
+def test_sequential_over_a_dataset_uses_haar_only_where_hog_found_nothing(tmp_path, tmp_cache, astronaut):
+    astro, blank, _ = _photo_folder(tmp_path, astronaut)
+    table = faces.detect_dataset([astro, blank], "sequential", progress=False)
+    assert set(faces.faces_only(table)["found_by"]) == {"hog"}
+    haar_cache = list((tmp_cache / "detections").glob("haar-*/*.json"))
+    assert len(haar_cache) == 1  # only the blank photo went to Haar
+    assert (table["detector"] == "sequential").all()
+
+
+# --- checking against true boxes ---------------------------------------------------------------
+
+def test_iou_and_matching():
+    assert faces.iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert faces.iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
+    assert faces.iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)
+    truth = [(0, 0, 10, 10), (20, 0, 30, 10)]
+    # one hit, one box too far off (IoU 1/3), one box on nothing: 1 hit, 2 false, 1 missed
+    assert faces.match_boxes(truth, [(0, 0, 10, 11), (25, 0, 35, 10), (50, 50, 60, 60)]) == (1, 2, 1)
+    # two found boxes on one face: only one may claim it
+    assert faces.match_boxes(truth[:1], [(0, 0, 10, 10), (0, 0, 10, 9)]) == (1, 1, 0)
+
+
+def test_the_hand_checked_boxes_file_is_consistent():
+    entries = json.loads(faces.REAL_PHOTOS_JSON.read_text())["photos"]
+    assert sum(len(e["boxes"]) for e in entries) == 12
+    for entry in entries:
+        for x0, y0, x1, y1 in entry["boxes"]:
+            assert 0 <= x0 < x1 <= entry["width"] and 0 <= y0 < y1 <= entry["height"]
+    astronaut = next(e for e in entries if e["source"] == "scikit-image")
+    assert tuple(astronaut["boxes"][0]) == ASTRONAUT_FACE
+
+
+def test_true_boxes_found_says_which_faces_were_hit():
+    truth = [(0, 0, 10, 10), (20, 0, 30, 10), (40, 0, 50, 10)]
+    assert faces.true_boxes_found(truth, [(41, 0, 50, 10), (0, 1, 10, 10)]) == [True, False, True]
+    assert faces.true_boxes_found(truth, []) == [False, False, False]
