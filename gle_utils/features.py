@@ -100,6 +100,9 @@ def _run(paths: list, detector: str, cache_folder: Path, describe: str,
     not in the cache yet, so the network sees full batches of chips.
     """
     detections = faces.detect_dataset(paths, detector=detector, progress=progress)
+    # Split the table by photo once: filtering the whole table again for every photo would make
+    # this loop quadratic in the number of photos.
+    detections_of = dict(list(detections.groupby("path", sort=False)))
     readable = set(detections.path)
     skipped = [str(p) for p in paths if str(p) not in readable]
     entries: dict[str, dict[str, np.ndarray]] = {}
@@ -124,7 +127,7 @@ def _run(paths: list, detector: str, cache_folder: Path, describe: str,
                 print(f"skipped: {error}")
                 skipped.append(path)
                 image = None
-            inputs.append((image, faces.faces_of(detections, path) if image is not None else []))
+            inputs.append((image, faces.faces_of(detections_of[path], path) if image is not None else []))
         kept = [(item, (path, entry_file)) for item, (path, entry_file) in zip(inputs, group) if item[0] is not None]
         results = compute([item for item, _ in kept]) if kept else []
         for result, (_, (path, entry_file)) in zip(results, kept):
@@ -167,9 +170,15 @@ def backbone_cache_key(backbone) -> str:
     return backbone.name
 
 
-def extract_faces(paths: Iterable, backbone, detector: str = "sequential", batch_photos: int = 16,
+def extract_faces(paths: Iterable, backbone, detector: str = "sequential", batch_photos: int = 64,
                   progress: bool = True) -> FaceFeatures:
-    """Every feature set of ``backbone`` for every face the detector finds in ``paths`` (cached)."""
+    """Every feature set of ``backbone`` for every face the detector finds in ``paths`` (cached).
+
+    The chips of ``batch_photos`` photos go through the network together. The network runs on
+    fixed batches (``backbone.batch_size``) and pads the last one of each group with blank chips,
+    so larger groups waste less (64 photos of ~3 faces: ~6 batches, ~8% padding; 16 photos:
+    ~2 batches, ~25%). A killed run loses at most the group it was working on.
+    """
     paths = [str(p) for p in paths]
 
     def compute(items):

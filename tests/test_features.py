@@ -1,0 +1,159 @@
+"""Tests for gle_utils.features: median/mean pooling, and an extraction that is cached per photo,
+resumes after an interruption, skips bad files and stores plain arrays.
+
+The extraction tests use a tiny fake backbone (a 16x16 crop -> its mean colour), so they need no
+network and run in seconds; the face detector is the real one, on scikit-image's astronaut.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from skimage import data as skimage_data
+
+from gle_utils import config, faces, features
+
+
+# --- pooling --------------------------------------------------------------------------------
+
+def test_median_and_mean_pooling_differ_when_a_minority_disagrees():
+    # photo "a": three faces, the third far off in both features; photo "b": one face
+    rows = np.array([[0.0, 10.0], [1.0, 11.0], [5.0, -40.0], [2.0, 2.0]])
+    face_photos = ["a", "a", "a", "b"]
+    median = features.pool_faces(rows, face_photos, ["a", "b"], "median")
+    mean = features.pool_faces(rows, face_photos, ["a", "b"], "mean")
+    np.testing.assert_allclose(median[0], [1.0, 10.0])  # element-wise: the middle value of each column
+    np.testing.assert_allclose(mean[0], [2.0, -19.0 / 3])  # pulled toward the disagreeing face
+    np.testing.assert_allclose(median[1], [2.0, 2.0])  # one face: both poolings are that face
+    np.testing.assert_allclose(mean[1], [2.0, 2.0])
+
+
+def test_two_faces_median_equals_mean():
+    rows = np.array([[1.0, -3.0], [4.0, 5.0]])
+    median = features.pool_faces(rows, ["p", "p"], ["p"], "median")
+    np.testing.assert_allclose(median, features.pool_faces(rows, ["p", "p"], ["p"], "mean"))
+
+
+def test_faceless_photo_gets_a_nan_row_in_photo_order():
+    rows = np.array([[1.0, 2.0, 3.0]])
+    pooled = features.pool_faces(rows, ["with_face"], ["no_face", "with_face"], "median")
+    assert pooled.shape == (2, 3)
+    assert np.isnan(pooled[0]).all()
+    np.testing.assert_allclose(pooled[1], [1.0, 2.0, 3.0])
+
+
+def test_unknown_pooling_is_refused():
+    with pytest.raises(ValueError, match="median"):
+        features.pool_faces(np.zeros((1, 2)), ["a"], ["a"], "max")
+
+
+# --- extraction: cache, resume, bad files ------------------------------------------------------
+
+class FakeBackbone:
+    """What extract_faces needs of a backbone: a 16x16 crop per face, its mean colour as features.
+
+    ``fail_on_call=k`` makes the k-th features() call raise, as if the run were killed there.
+    """
+
+    name = "fake"
+    layer_dims = {"colour": 3}
+    feature_sets = ["rgb_colour", "bgr_colour"]
+    paper_feature_sets = {}
+
+    def __init__(self, fail_on_call=None):
+        self.fail_on_call = fail_on_call
+        self.calls = 0
+        self.chips_seen = 0
+
+    def prepare(self, image, face):
+        return faces.crop_face(image, face, size=16)
+
+    def features(self, chips, progress=True):
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise RuntimeError("interrupted")
+        self.chips_seen += len(chips)
+        colour = chips.reshape(len(chips), -1, 3).mean(axis=1).astype(np.float32)
+        return {"rgb_colour": colour, "bgr_colour": np.ascontiguousarray(colour[:, ::-1])}
+
+
+@pytest.fixture(scope="module")
+def face_photos(tmp_path_factory):
+    """Three different JPEG files that each show the astronaut's face (crops and flips)."""
+    folder = tmp_path_factory.mktemp("photos")
+    image = skimage_data.astronaut()
+    variants = {"full": image, "flipped": image[:, ::-1], "cropped": image[20:420, 60:460]}
+    paths = []
+    for name, pixels in variants.items():
+        path = folder / f"{name}.jpg"
+        Image.fromarray(np.ascontiguousarray(pixels)).save(path, quality=90)
+        paths.append(str(path))
+    return paths
+
+
+def feature_folder(cache_dir, backbone_name="fake"):
+    return cache_dir / "features" / faces.detection_cache_name("sequential") / backbone_name
+
+
+def test_interrupted_extraction_resumes_with_only_the_missing_photos(face_photos, tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+
+    failing = FakeBackbone(fail_on_call=2)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        features.extract_faces(face_photos, failing, batch_photos=1, progress=False)
+    folder = feature_folder(tmp_path / "cache")
+    assert len(list(folder.glob("*.npz"))) == 1  # the first photo was finished and kept
+    assert [p.name for p in folder.iterdir() if "tmp" in p.name] == []  # nothing half-written
+
+    working = FakeBackbone()
+    resumed = features.extract_faces(face_photos, working, batch_photos=1, progress=False)
+    detected = resumed.photos.set_index("path").n_faces
+    assert working.calls == 2  # the two photos that were not cached yet, nothing else
+    assert working.chips_seen == detected[face_photos[1]] + detected[face_photos[2]]
+    assert len(list(folder.glob("*.npz"))) == 3
+
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "fresh")
+    fresh = features.extract_faces(face_photos, FakeBackbone(), batch_photos=1, progress=False)
+    pd.testing.assert_frame_equal(resumed.faces, fresh.faces)
+    pd.testing.assert_frame_equal(resumed.photos, fresh.photos)
+    assert resumed.sets.keys() == fresh.sets.keys() == {"rgb_colour", "bgr_colour"}
+    for name in fresh.sets:
+        np.testing.assert_array_equal(resumed.sets[name], fresh.sets[name])
+
+    again = FakeBackbone()
+    features.extract_faces(face_photos, again, progress=False)
+    assert again.calls == 0  # everything read back from the cache
+
+
+def test_cache_entries_are_plain_arrays(face_photos, tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
+    extracted = features.extract_faces(face_photos[:1], FakeBackbone(), progress=False)
+    (entry,) = feature_folder(tmp_path).glob("*.npz")
+    with np.load(entry, allow_pickle=False) as stored:  # would raise on an object array
+        assert set(stored.files) == {"boxes", "rgb_colour", "bgr_colour"}
+        assert stored["boxes"].shape == (len(extracted.faces), 4)
+        assert all(stored[name].dtype != object for name in stored.files)
+        np.testing.assert_array_equal(stored["rgb_colour"], extracted.sets["rgb_colour"])
+
+
+def test_bad_file_is_skipped_and_reported_and_faceless_photo_pools_to_nan(face_photos, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"this is not a JPEG")
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((120, 160, 3), 128, np.uint8)).save(blank)
+    paths = [face_photos[0], str(bad), str(blank)]
+
+    extracted = features.extract_faces(paths, FakeBackbone(), progress=False)
+    assert "broken.jpg" in capsys.readouterr().out
+    table = extracted.photos.set_index("path")
+    assert list(extracted.photos.path) == paths  # every photo asked for, in order
+    assert table.skipped.to_dict() == {paths[0]: False, str(bad): True, str(blank): False}
+    assert table.n_faces[str(bad)] == 0 and table.n_faces[str(blank)] == 0 and table.n_faces[paths[0]] >= 1
+    assert set(extracted.faces.path) == {paths[0]}
+
+    for how in features.POOLINGS:
+        pooled = extracted.pooled("rgb_colour", how)
+        assert pooled.shape == (3, 3)
+        assert not np.isnan(pooled[0]).any()
+        assert np.isnan(pooled[1]).all() and np.isnan(pooled[2]).all()
