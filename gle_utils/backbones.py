@@ -236,14 +236,15 @@ def vggface_model(include_top: bool = True, weights_path: Path | None = None) ->
     return model
 
 
-def vggface_preprocess(chips: np.ndarray, bgr_trick: bool = False) -> np.ndarray:
+def vggface_preprocess(chips, bgr_trick: bool = False):
     """keras-vggface ``preprocess_input(version=1)``: RGB 0..255 -> BGR minus the BGR means.
 
     With ``bgr_trick`` the channels are flipped back after the mean subtraction, so the network
-    sees RGB order: the paper's channel-permuted second pass.
+    sees RGB order: the paper's channel-permuted second pass. Works on numpy arrays and on
+    tensors (it runs inside the compiled forward pass).
     """
-    x = chips.astype(np.float32)[..., ::-1] - VGGFACE_BGR_MEANS
-    return np.ascontiguousarray(x[..., ::-1] if bgr_trick else x)
+    x = chips[..., ::-1] - VGGFACE_BGR_MEANS
+    return x[..., ::-1] if bgr_trick else x
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,12 +363,11 @@ def faceid_resnet_model() -> keras.Model:
     return build_faceid_resnet(read_face_api_weights())
 
 
-def faceid_preprocess(chips: np.ndarray, bgr_trick: bool = False) -> np.ndarray:
-    """dlib's input: (pixel - RGB means) / 256. With ``bgr_trick`` the channels are reversed first."""
-    x = chips.astype(np.float32)
-    if bgr_trick:
-        x = x[..., ::-1]
-    return np.ascontiguousarray((x - FACEID_RGB_MEANS) / 256.0)
+def faceid_preprocess(chips, bgr_trick: bool = False):
+    """dlib's input: (pixel - RGB means) / 256. With ``bgr_trick`` the channels are reversed first.
+    Works on numpy arrays and on tensors (it runs inside the compiled forward pass)."""
+    x = chips[..., ::-1] if bgr_trick else chips
+    return (x - FACEID_RGB_MEANS) / 256.0
 
 
 @cache
@@ -406,23 +406,31 @@ def _check_image(image: np.ndarray) -> np.ndarray:
 
 
 @cache
-def _compiled(model: keras.Model, batch_size: int, size: int):
-    """The model's forward pass compiled once (XLA) for batches of exactly ``batch_size`` chips.
+def _compiled(model: keras.Model, preprocess, batch_size: int, size: int):
+    """Both passes of the network (normal and channel-permuted) compiled once (XLA) into one
+    call that takes a batch of exactly ``batch_size`` uint8 chips.
 
-    Why XLA: it fuses the layers into one program that keeps far fewer intermediate arrays;
-    VGGFace's forward pass then needs ~0.1 GB on top of its weights instead of ~0.5 GB, which
-    keeps it under 2 GB in all (on this CPU it is 10-25% slower than the plain graph).
+    The preprocessing runs inside the compiled program, so the only work left in Python is
+    stacking chips. Why XLA: it fuses the layers into one program that keeps far fewer
+    intermediate arrays; VGGFace then needs ~0.1 GB on top of its weights instead of ~0.5 GB,
+    which keeps it under 2 GB in all (on this CPU it is 10-25% slower than the plain graph).
     A fixed batch size means one compilation; a short last batch is padded with blank chips.
     """
-    return tf.function(lambda x: model(x, training=False), jit_compile=True,
-                       input_signature=[tf.TensorSpec([batch_size, size, size, 3], tf.float32)])
+    def both_passes(chips):
+        x = tf.cast(chips, tf.float32)
+        return {"rgb": model(preprocess(x, False), training=False),
+                "bgr": model(preprocess(x, True), training=False)}
+
+    return tf.function(both_passes, jit_compile=True,
+                       input_signature=[tf.TensorSpec([batch_size, size, size, 3], tf.uint8)])
 
 
 class Backbone:
-    """What every backbone offers; subclasses set the attributes and the four small methods."""
+    """What every backbone offers; subclasses set the attributes, ``prepare`` and ``_model``."""
 
     name: str
     input_size: int
+    preprocess = None  # chips (numpy or tensor, RGB 0..255), bgr_trick -> the network's input
     layer_dims: dict[str, int]  # layer -> length of its vector
     batch_size: int = 32
 
@@ -442,11 +450,13 @@ class Backbone:
         """The chip (input_size x input_size x 3, uint8) the network wants for one detected face."""
         raise NotImplementedError
 
-    def _preprocess(self, chips: np.ndarray, bgr_trick: bool) -> np.ndarray:
-        raise NotImplementedError
-
     def _model(self) -> keras.Model:
         raise NotImplementedError
+
+    def network(self, batch: np.ndarray, batch_size: int | None = None) -> dict:
+        """The bare compiled network on one FULL batch of uint8 chips: {"rgb"|"bgr": {layer: tensor}}."""
+        batch_size = batch_size or self.batch_size
+        return _compiled(self._model(), self.preprocess, batch_size, self.input_size)(batch)
 
     def features(self, chips, batch_size: int | None = None, progress: bool = True) -> dict[str, np.ndarray]:
         """Every feature set for a stack of chips: dict name -> (N, D) float32, row i = chip i."""
@@ -456,17 +466,16 @@ class Backbone:
             raise ValueError(f"{self.name} expects chips of shape (N, {', '.join(map(str, expected))}), "
                              f"uint8, as prepare() makes; got {chips.shape} {chips.dtype}")
         batch_size = batch_size or self.batch_size
-        forward = _compiled(self._model(), batch_size, self.input_size)
         parts = {f"{prefix}_{layer}": [np.zeros((0, dim), np.float32)]
                  for prefix in ("rgb", "bgr") for layer, dim in self.layer_dims.items()}
         for start in tqdm(range(0, len(chips), batch_size), desc=f"{self.name} features", disable=not progress):
             count = min(batch_size, len(chips) - start)
             batch = np.zeros((batch_size, *expected), np.uint8)  # blank chips pad a short last batch
             batch[:count] = chips[start:start + count]
-            for prefix, bgr_trick in (("rgb", False), ("bgr", True)):
-                outputs = forward(tf.constant(self._preprocess(batch, bgr_trick)))
+            outputs = self.network(batch, batch_size)
+            for prefix in ("rgb", "bgr"):
                 for layer in self.layer_dims:
-                    parts[f"{prefix}_{layer}"].append(outputs[layer].numpy()[:count])
+                    parts[f"{prefix}_{layer}"].append(outputs[prefix][layer].numpy()[:count])
         return {name: np.concatenate(values) for name, values in parts.items()}
 
 
@@ -475,6 +484,7 @@ class VGGFaceBackbone(Backbone):
 
     name = "vggface"
     input_size = 224
+    preprocess = staticmethod(vggface_preprocess)
     batch_size = 8  # keeps weights + one forward pass under 2 GB (a batch of 32 peaks at ~2.6 GB)
 
     def __init__(self, weights_path: str | Path | None, include_top: bool = True):
@@ -493,8 +503,6 @@ class VGGFaceBackbone(Backbone):
         """As the authors: the detected box, no margin, no alignment, resized to 224x224."""
         return faces.crop_face(_check_image(image), face, size=self.input_size)
 
-    def _preprocess(self, chips, bgr_trick):
-        return vggface_preprocess(chips, bgr_trick)
 
     def _model(self):
         return _vggface_feature_model(self.include_top, self.weights_path)
@@ -515,6 +523,7 @@ class FaceIDResNetBackbone(Backbone):
 
     name = "faceid-resnet"
     input_size = 150
+    preprocess = staticmethod(faceid_preprocess)
     layer_dims = {"stage32": 32, "stage64": 64, "stage128": 128, "stage256": 256,
                   "final_pool": 256, "embedding": 128}
 
@@ -526,8 +535,6 @@ class FaceIDResNetBackbone(Backbone):
         image = _check_image(image)
         return dlib.get_face_chip(image, five_point_shape(image, face), size=self.input_size, padding=0.25)
 
-    def _preprocess(self, chips, bgr_trick):
-        return faceid_preprocess(chips, bgr_trick)
 
     def _model(self):
         return faceid_resnet_model()
