@@ -12,6 +12,7 @@
     scene       the whole-image branch and the CENTRIST baseline                  (paper 2.5, 3)
     classifiers the classifiers of Table 2, evaluated with their spread            (paper 3)
     ensemble    the weighted vote of the members, Figure 3                         (paper 2.5)
+    pipeline    trains the paper's ensemble on a dataset (members on train, weights on val)
     predict     one photo in: group label, probabilities, faces out; also a command line
     plots       save_fig() and shared plot settings
 """

@@ -222,7 +222,9 @@ class Member:
 
     def predict_proba(self, inputs) -> np.ndarray:
         if isinstance(inputs, PerFace):
-            face_probs = _probabilities(self.model, np.asarray(inputs.X))
+            X = np.asarray(inputs.X)
+            # No face at all (e.g. one photo in which none was found): every photo gets NaN.
+            face_probs = _probabilities(self.model, X) if len(X) else np.zeros((0, len(config.CLASSES)))
             return sum_face_probabilities(face_probs, inputs.photo_index, photos=range(inputs.n_photos))
         if isinstance(inputs, np.ndarray) and inputs.ndim == 2 and inputs.dtype.kind == "f":
             out = np.full((len(inputs), len(config.CLASSES)), np.nan)

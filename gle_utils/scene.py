@@ -146,7 +146,9 @@ def _as_image(item, max_side: int | None = None) -> np.ndarray:
 
 
 def _features_of_images(images, describe, desc: str, max_side: int | None = None) -> np.ndarray:
-    return np.stack([describe(_as_image(image, max_side)) for image in tqdm(images, desc=desc, leave=False)])
+    images = list(images)
+    return np.stack([describe(_as_image(image, max_side))
+                     for image in tqdm(images, desc=desc, leave=False, disable=len(images) < 2)])
 
 
 def centrist_features(images, levels: int = 2, max_side: int = 256) -> np.ndarray:
