@@ -10,7 +10,6 @@ leaves nothing that looks finished.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -24,23 +23,16 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .config import cache_path
+from .io import file_digest
 
 
 class DownloadError(RuntimeError):
     """A download that could not be made (no network, no package manager, bad checksum)."""
 
 
-def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _publish(tmp: Path, final: Path, sha256: str | None) -> Path:
     """Move a finished temporary file to its final name, after checking its hash if given."""
-    if sha256 is not None and sha256_of(tmp) != sha256:
+    if sha256 is not None and file_digest(tmp, "sha256") != sha256:
         tmp.unlink(missing_ok=True)
         raise DownloadError(f"{final.name}: checksum mismatch (expected sha256 {sha256})")
     os.replace(tmp, final)

@@ -31,7 +31,6 @@ After detection:
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import os
@@ -48,7 +47,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .config import REPO_ROOT, cache_path
-from .io import ImageReadError, read_image
+from .io import ImageReadError, file_digest, read_image
 
 DETECTORS = ("hog", "haar", "sequential", "mmod", "mtcnn")
 
@@ -322,11 +321,8 @@ DETECTION_COLUMNS = ["path", "detector", "face", "n_faces", "x0", "y0", "x1", "y
 
 
 def sha1_of_file(path: str | Path) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The sha1 of a photo's bytes: the key of its cached detections and features."""
+    return file_digest(path, "sha1")
 
 
 def detection_cache_name(detector: str, **settings) -> str:

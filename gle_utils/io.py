@@ -9,6 +9,7 @@ over many files, skips the unreadable ones, reports them, and never stops on the
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -89,6 +90,15 @@ def read_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
         raise ImageReadError(f"{path}: not a readable image ({error})") from error
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise ImageReadError(f"{path}: the image data is damaged or truncated ({error})") from error
+
+
+def file_digest(path: str | Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file's bytes (read in 1 MB blocks): what caches are keyed by."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def is_image_name(path: str | Path) -> bool:

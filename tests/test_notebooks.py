@@ -40,3 +40,12 @@ def test_notebook_runs_with_papermill_and_writes_its_figures(path, tmp_path, mon
     named = set(re.findall(r"save_fig\(\s*[\"']([\w-]+)[\"']", path.read_text()))
     written = {p.stem for p in figures.rglob("*.png")}
     assert named <= written, f"figures named but not written: {sorted(named - written)}"
+
+
+def test_navigation_links_and_readme_index_are_up_to_date():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "tools/navigation.py", "--check"], cwd=REPO_ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
