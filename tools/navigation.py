@@ -30,12 +30,14 @@ def title_of(notebook) -> str:
     raise ValueError("a notebook without a '# Title' heading")
 
 
-def first_paper_line(notebook) -> str:
-    """The '**Paper:** ...' line of the notebook's introduction, if it has one."""
+def paper_part(notebook, width: int = 100) -> str:
+    """What of the paper a notebook reproduces: its '**Paper:** ...' paragraph, shortened."""
     for cell in notebook.cells:
-        match = re.search(r"^\*\*Paper:\*\*\s*(.+)$", cell.source, re.M) if cell.cell_type == "markdown" else None
+        match = re.search(r"^\*\*Paper:\*\*\s*(.+?)(?:\n\s*\n|\Z)", cell.source, re.M | re.S) \
+            if cell.cell_type == "markdown" else None
         if match:
-            return match.group(1).strip()
+            text = " ".join(match.group(1).split())
+            return text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " …"
     return ""
 
 
@@ -63,7 +65,7 @@ def readme_index(paths: list[Path], notebooks: list) -> str:
     lines = [START, "", "| # | notebook | reproduces |", "|---|---|---|"]
     for path, notebook in zip(paths, notebooks):
         number = path.name[:2]
-        lines.append(f"| {number} | [{title_of(notebook)}](notebooks/{path.name}) | {first_paper_line(notebook)} |")
+        lines.append(f"| {number} | [{title_of(notebook)}](notebooks/{path.name}) | {paper_part(notebook)} |")
     return "\n".join(lines + ["", END])
 
 
