@@ -85,7 +85,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import config, downloads
 from .datasets import SPLITS

@@ -44,7 +44,7 @@ import cv2
 import dlib
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .config import REPO_ROOT, cache_path
 from .io import ImageReadError, file_digest, read_image

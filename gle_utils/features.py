@@ -28,7 +28,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import faces, geometry
 from .config import cache_path

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 # Images are shrunk (keeping their aspect ratio) so that the longest side is at most this.
 # GAF photos are at most a few thousand pixels wide; 2048 keeps faces of 20 px and more

@@ -55,7 +55,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import config
 from .classifiers import class_indices, probabilities_in_class_order, svm_with_probabilities
