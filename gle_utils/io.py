@@ -10,7 +10,10 @@ over many files, skips the unreadable ones, reports them, and never stops on the
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -127,3 +130,47 @@ def iter_images(
                 skipped.append((Path(path), str(error)))
             continue
         yield Path(path), image
+
+
+def as_rgb_array(image) -> np.ndarray:
+    """An image array as the detectors and networks want it: RGB uint8 (H, W, 3), contiguous.
+
+    Greyscale (H, W) or (H, W, 1) is repeated over three channels. Anything else (floats,
+    four channels, a vector) is refused with a ValueError that says what to pass instead.
+    """
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image (values 0..255), got dtype {image.dtype}; "
+                         "io.read_image() gives the right kind")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an RGB (H, W, 3) or greyscale (H, W) image, got shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+@contextmanager
+def atomic_path(path: str | Path):
+    """Write a file or folder under a temporary name, then move it into place in one step.
+
+        with atomic_path(target) as tmp:
+            np.save(tmp, array)          # or tmp.mkdir() and fill a folder
+
+    A reader never sees half of it: if the block fails, the temporary is removed and
+    ``path`` is left as it was; errors (disk full, no permission) are raised, never hidden.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        if path.is_dir() and tmp.is_dir():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            tmp.unlink()
