@@ -19,6 +19,9 @@ SEED = 2017
 # The three group-level classes of EmotiW 2017, in the order used everywhere.
 CLASSES = ("Positive", "Neutral", "Negative")
 
+# The splits of a GAF-layout folder, in order (test is unlabelled in GAF 2.0 and 3.0).
+SPLITS = ("train", "val", "test")
+
 
 def cache_path(*parts: str) -> Path:
     """A folder (or file) under the cache, with its parent folders created."""

@@ -20,11 +20,10 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from .config import CLASSES
+from .config import CLASSES, SPLITS
 from .io import is_image_name
 
 LABELLED_SPLITS = ("train", "val")
-SPLITS = ("train", "val", "test")
 
 # What GAF 2.0 holds (the paper's Table 1; test labels were never released).
 GAF2_COUNTS = pd.DataFrame(

@@ -88,7 +88,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from tqdm import tqdm
 
 from . import config, downloads
-from .datasets import SPLITS
+from .config import SPLITS
 from .faces import detect_faces
 
 # ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
@@ -130,6 +131,17 @@ def iter_images(
                 skipped.append((Path(path), str(error)))
             continue
         yield Path(path), image
+
+
+def resize_longest_side(image: np.ndarray, max_side: int) -> np.ndarray:
+    """Shrink (never enlarge) so that the longest side is at most ``max_side``, keeping the
+    aspect ratio (area interpolation, which averages rather than skips pixels)."""
+    height, width = image.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def as_rgb_array(image) -> np.ndarray:
