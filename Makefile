@@ -1,6 +1,10 @@
 # The two commands of the README:
 #   make run    set up, build the demo data, execute every notebook, regenerate every figure
-#   make test   set up, build the demo data, run the unit tests and every notebook (papermill + nbval)
+#   make test   set up, build the demo data, run the unit tests and every notebook (each once, into a
+#               temporary folder; the cells marked NBVAL_CHECK_OUTPUT are compared with the committed ones)
+# For daily work:
+#   make test-fast   the unit tests only (skips what is marked slow: every notebook run), a few minutes
+#   make bench       per notebook: cold and warm wall time, peak memory; writes the README's Timings table
 # Options: make run DATASET=gaf DATA_DIR=/path/to/GAF   (writes to runs/gaf/, figures included)
 
 PYTHON ?= python3
@@ -9,7 +13,7 @@ BIN := $(VENV)/bin
 DATASET ?= demo
 DATA_DIR ?=
 
-.PHONY: setup data run test student check clean
+.PHONY: setup data run test test-fast bench student course check clean
 
 # Create the virtual environment if missing and install the pinned packages (once per change).
 setup: $(VENV)/.installed
@@ -28,15 +32,25 @@ run: data
 	$(BIN)/python tools/run_notebooks.py --dataset $(DATASET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 test: data
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --current-env -p no:cacheprovider --ignore=notebooks/student
+	$(BIN)/python -m pytest tests --durations=15
+
+test-fast: data
+	$(BIN)/python -m pytest -q tests -m "not slow"
+
+bench: data
+	$(BIN)/python tools/benchmark.py
 
 # The student versions (solutions removed, outputs cleared) in notebooks/student/.
 student: setup
 	$(BIN)/python tools/make_student.py
 
+# The nbgrader course in course/ (git-ignored) and the student versions, from the notebooks.
+course: setup
+	$(BIN)/python tools/make_course.py
+
 # Check your answers to a notebook's exercises: make check NB=05
 check: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/exercises/check_$(NB)_*.py
+	$(BIN)/python -m pytest -q --tb=short -p no:cacheprovider tests/exercises/check_$(NB)_*.py
 
 clean:
 	rm -rf data/cache runs .nb_runs

@@ -17,4 +17,14 @@
     plots       save_fig() and shared plot settings
 """
 
+import os
+
+# TensorFlow's C++ start-up lines ("All log messages before absl::InitializeLog()", "oneDNN
+# custom operations are on") would land in every saved notebook. They must be switched off
+# before TensorFlow is imported, and every module that imports it is inside this package, so
+# this is the one place. Turning the oneDNN rewrites off changes no result here: the backbones'
+# features are identical bit for bit (XLA compiles them) and MTCNN finds the same boxes.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
 __version__ = "0.1.0"

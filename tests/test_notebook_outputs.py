@@ -1,0 +1,60 @@
+"""The committed notebooks' outputs are what a student reads: no log lines, no progress bars,
+no absolute paths of the machine that ran them.
+
+(These read the committed files only; `make run` writes them.)
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# The whole series: the numbered notebooks, then the appendices (A1, ...).
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((REPO_ROOT / "notebooks").glob("A[0-9]_*.ipynb"))
+
+# TensorFlow's start-up lines, tqdm's ipywidgets warning, and paths that only exist on one machine.
+FORBIDDEN = ["oneDNN", "absl", "IProgress", "/root/", "/home/", "/tmp/", "/work/"]
+MAX_STDERR_LINES = 20
+
+
+def output_texts(notebook):
+    """(cell number, stream name or MIME type, text) for every text output; images are skipped."""
+    for number, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                yield number, output.name, output.text
+            elif output.output_type == "error":
+                yield number, "error", "\n".join(output.traceback)
+            else:
+                for mime, value in output.get("data", {}).items():
+                    if mime.startswith("text/"):
+                        yield number, mime, value
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_outputs_have_no_logs_and_no_absolute_paths(path):
+    notebook = nbformat.read(path, as_version=4)
+    found = [f"cell {number} ({kind}): {word!r} in {line.strip()[:120]!r}"
+             for number, kind, text in output_texts(notebook)
+             for line in text.splitlines() for word in FORBIDDEN if word in line]
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_outputs_have_little_stderr(path):
+    notebook = nbformat.read(path, as_version=4)
+    # A progress bar redraws itself with \r: each redraw counts as a line.
+    lines = [line for _, kind, text in output_texts(notebook) if kind == "stderr"
+             for line in re.split(r"[\r\n]", text) if line.strip()]
+    assert len(lines) <= MAX_STDERR_LINES, (f"{len(lines)} lines of stderr (at most {MAX_STDERR_LINES}); "
+                                            "the first: " + "\n".join(lines[:10]))
+
+
+def test_make_run_saves_no_progress_bars_and_keeps_everything_else(run_notebooks):
+    bars = "faces:   0%|          | 0/3 [00:00<?, ?it/s]\rfaces: 100%|██████████| 3/3 [00:00<00:00, 9.1it/s]\n"
+    keras = "3/3 ━━━━━━━━━━━━━━━━━━━━ 0s 12ms/step\n"
+    assert run_notebooks.without_progress_bars(bars + "3 photos\n" + keras) == "3 photos\n"
+    text = "accuracy 50% | 3/4 right\n\nworking...\rdone\n"
+    assert run_notebooks.without_progress_bars(text) == "accuracy 50% | 3/4 right\n\ndone\n"

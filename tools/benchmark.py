@@ -1,0 +1,131 @@
+"""Time every notebook, cold and warm, and measure the peak memory of its kernel (`make bench`).
+
+    python tools/benchmark.py                          # every notebook; writes the README's table
+    python tools/benchmark.py notebooks/01_*.ipynb     # some notebooks (the README is left alone)
+    python tools/benchmark.py --warm-only              # skip the cold pass (uses your cache)
+
+Cold: the series runs on an empty cache that holds only what a clean clone's `make data`
+puts there (the demo set and the package downloads), so every detection, feature and model is
+computed, as in a first `make run`. Warm: the same series again, on the cache the cold pass
+filled. Each notebook runs as `make run` runs it (tools/run_notebooks.py), into a temporary
+folder: the repository, its figures and your cache are not touched (the warm-only pass reads
+and fills your cache, which is keyed by content).
+
+Peak memory is the largest resident set of any process of the run: the kernel, or a
+subprocess the notebook starts (A1 builds VGGFace in one). It comes from the kernel's own
+accounting (wait4), so it is exact, not sampled. The extraction overhead is what appendix A1
+measures: the whole path (read, align, network, cache) against the bare compiled network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+from gle_utils import config  # noqa: E402
+
+# What a clean clone's `make data` leaves in the cache; everything else is computed by the notebooks.
+CLEAN_CLONE_CACHE = ("demo", "packages", "real_photos")
+README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+
+
+def run_one(notebook: Path, output_dir: Path, env: dict) -> tuple[float, float]:
+    """Execute one notebook in its own process; (wall seconds, peak resident GB of any of its processes)."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(REPO_ROOT / "tools" / "run_notebooks.py"), str(notebook),
+                                "--output-dir", str(output_dir)], env=env, stdout=subprocess.DEVNULL)
+    # wait4's maxrss covers the process and every descendant it waited for (the kernel included).
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{notebook.name} failed; run `python tools/run_notebooks.py {notebook}` to see why")
+    return seconds, usage.ru_maxrss / 2**20  # KiB -> GiB
+
+
+def extraction_overhead(executed: Path) -> str:
+    """Appendix A1's own measurement: "overhead of the path: N%"."""
+    if not executed.is_file():
+        return "not measured"
+    notebook = nbformat.read(executed, as_version=4)
+    text = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    found = re.search(r"overhead of the path:\s*(-?\d+\s*%)", text)
+    return found.group(1).replace(" ", "") if found else "not found in appendix A1's output"
+
+
+def run_series(notebooks: list[Path], cache: Path, work: Path, label: str) -> dict[str, tuple[float, float]]:
+    env = dict(os.environ, GLE_CACHE_DIR=str(cache), GLE_MODELS_DIR=str(work / "models"))
+    results = {}
+    for notebook in notebooks:
+        seconds, gib = run_one(notebook, work / label, env)
+        results[notebook.stem] = (seconds, gib)
+        print(f"{label:5} {notebook.stem:32} {seconds:6.0f} s  {gib:5.2f} GB", flush=True)
+    return results
+
+
+def table(notebooks, cold, warm, overhead) -> str:
+    rows = ["| notebook | cold | warm | peak memory (kernel) |", "|---|---:|---:|---:|"]
+    for notebook in notebooks:
+        name = notebook.stem
+        cold_s = f"{cold[name][0]:.0f} s" if name in cold else "-"
+        memory = max(result[name][1] for result in (cold, warm) if name in result)
+        rows.append(f"| {name} | {cold_s} | {warm[name][0]:.0f} s | {memory:.2f} GB |")
+    total_cold = f"{sum(s for s, _ in cold.values()):.0f} s" if cold else "-"
+    rows.append(f"| all | {total_cold} | {sum(s for s, _ in warm.values()):.0f} s | |")
+    return ("\n".join(rows) + f"\n\nExtraction overhead against the bare network (appendix A1): {overhead}. "
+            f"Written by `make bench` (tools/benchmark.py) on {time.strftime('%Y-%m-%d')}, "
+            f"{os.cpu_count()} CPU cores.")
+
+
+def write_readme(text: str) -> None:
+    readme = REPO_ROOT / "README.md"
+    content = readme.read_text()
+    if README_START not in content or README_END not in content:
+        raise SystemExit(f"README.md lacks the markers {README_START} ... {README_END} of the Timings table")
+    before, rest = content.split(README_START, 1)
+    _, after = rest.split(README_END, 1)
+    readme.write_text(f"{before}{README_START}\n{text}\n{README_END}{after}")
+    print("README.md: Timings table rewritten")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook, NN_*.ipynb then A*_*.ipynb")
+    parser.add_argument("--warm-only", action="store_true", help="skip the cold pass; run on your cache")
+    args = parser.parse_args(argv)
+    everything = not args.notebooks
+    notebooks = [p.resolve() for p in args.notebooks] or sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((REPO_ROOT / "notebooks").glob("A[0-9]_*.ipynb"))
+
+    with tempfile.TemporaryDirectory(prefix="gle-bench-") as tmp:
+        work = Path(tmp)
+        cold = {}
+        if args.warm_only:
+            cache = config.CACHE_DIR
+        else:
+            cache = work / "cache"
+            cache.mkdir()
+            for name in CLEAN_CLONE_CACHE:
+                if (config.CACHE_DIR / name).exists():
+                    (cache / name).symlink_to((config.CACHE_DIR / name).resolve())
+            cold = run_series(notebooks, cache, work, "cold")
+        warm = run_series(notebooks, cache, work, "warm")
+        overhead = extraction_overhead(work / "warm" / "A1_speed_and_memory.ipynb")
+
+    text = table(notebooks, cold, warm, overhead)
+    print("\n" + text)
+    if everything and not args.warm_only:
+        write_readme(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
