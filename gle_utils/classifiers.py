@@ -6,11 +6,11 @@ Perceptron with one hidden layer. Random Forest won and became every member of t
 ensemble. ``make_classifier(name)`` builds each as a scikit-learn Pipeline (standardisation
 first where the method cares about feature scales: not for trees), seeds fixed.
 
-The authors' forests (their released code): ``OneVsRestClassifier(RandomForestClassifier(n))``,
-one forest per class, with n = 5000 trees on the landmark distances and 5000 / 1000 / 1000 /
-5000 on VGGFace BGR-avgpool / BGR-fc7 / RGB-avgpool / RGB-fc7 (``AUTHORS_TREES``), and no
-random seed. Thousands of trees are slow on a 2-core machine, so the number is a parameter
-whose default (``DEFAULT_TREES``) is small.
+The authors' forests (their code, github.com/arassadin/emotiw2017, release.ipynb):
+``OneVsRestClassifier(RandomForestClassifier(n))``, one forest per class, with n = 5000 trees on
+the landmark distances and 5000 / 1000 / 1000 / 5000 on VGGFace BGR-avgpool / BGR-fc7 /
+RGB-avgpool / RGB-fc7, and no random seed. Thousands of trees are slow on a 2-core machine,
+so the number is a parameter whose default (``DEFAULT_TREES``) is small.
 
 One validation split gives one number; with a few hundred photos that number moves by several
 points from one split to another. ``evaluate`` therefore repeats the split (stratified by
@@ -47,15 +47,6 @@ MODEL_LABELS = {
 MODEL_NAMES = tuple(MODEL_LABELS)
 
 DEFAULT_TREES = 300  # per forest; small enough for CI and the 2-core machine
-
-# The authors' forests (release.ipynb): trees per one-vs-rest forest, by feature set.
-AUTHORS_TREES = {
-    "landmarks": 5000,
-    "vggface_bgr_avgpool": 5000,
-    "vggface_bgr_fc7": 1000,
-    "vggface_rgb_avgpool": 1000,
-    "vggface_rgb_fc7": 5000,
-}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # goes under one git-ignored folder. Override it with the GLE_CACHE_DIR environment variable.
 CACHE_DIR = Path(os.environ.get("GLE_CACHE_DIR", REPO_ROOT / "data" / "cache"))
 
+# Trained ensembles: notebook 07 saves them here and predict.py looks here. GLE_MODELS_DIR
+# overrides it (the tests use a temporary folder, so they never replace a model you trained).
+MODELS_DIR = Path(os.environ.get("GLE_MODELS_DIR", CACHE_DIR / "models"))
+
 # Every figure is written here, by plots.save_fig, under a stable name.
 FIGURES_DIR = Path(os.environ.get("GLE_FIGURES_DIR", REPO_ROOT / "figures"))
 
@@ -28,3 +32,14 @@ def cache_path(*parts: str) -> Path:
     path = CACHE_DIR.joinpath(*parts)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` as a message prints it: relative to the repository, else to the cache or the
+    home folder, so that no saved notebook output holds one machine's absolute paths."""
+    path = Path(path).absolute()
+    for root, name in ((REPO_ROOT, None), (CACHE_DIR.absolute(), "$GLE_CACHE_DIR"), (Path.home(), "~")):
+        if path.is_relative_to(root):
+            relative = path.relative_to(root).as_posix()
+            return relative if name is None else f"{name}/{relative}"
+    return str(path)

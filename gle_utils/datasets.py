@@ -1,4 +1,4 @@
-"""Datasets: the GAF folder layout -> one table of (path, split, label).
+"""Datasets: a GAF-layout folder -> one table of (path, split, label).
 
 The Group Affect Database 2.0 (EmotiW 2017) comes as::
 
@@ -6,24 +6,30 @@ The Group Affect Database 2.0 (EmotiW 2017) comes as::
     val/Positive/*.jpg    val/Neutral/*.jpg    val/Negative/*.jpg
     test/*.jpg                                  (unlabelled)
 
-``load_gaf`` turns such a folder into a pandas table. Problems (a missing class folder, a
-folder it does not know, a file that is not an image) are collected and printed as clear
-messages; they never stop the load, and the table still holds every good image.
+``load_gaf`` reads that layout and its relatives: GAF 3.0 (the same folders), GroupEmoW
+(``GroupEmoW_Train/``, ``GroupEmoW_Val/``, ``GroupEmoW_Test/``, whose test split IS labelled).
+Split and class folder names match in any case (``Train/positive`` is fine), and a split folder
+may carry a prefix: any name ending in train, val (or validation) or test after a separator.
+A test/ with class folders is used as labelled; one without is unlabelled. A folder with only
+val/ loads too (to score a saved model on it: ``python -m gle_utils.predict FOLDER``).
+
+Problems (a missing class folder, a folder it does not know, a file that is not an image, a
+truncated or damaged file, a decompression bomb) are collected and printed as clear messages;
+they never stop the load, and the table still holds every good image. Every file is decoded
+once (``io.check_image``) so that a broken file is caught here, not halfway through a run.
 The offline demo set (``gle_utils.demo``) is written in the same layout (with a labelled
 ``test/``), so everything downstream runs on either unchanged: ``load_dataset``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
 
-from .config import CLASSES, SPLITS
-from .io import is_image_name
-
-LABELLED_SPLITS = ("train", "val")
+from .config import CLASSES, SPLITS, shown_path
+from .io import ImageReadError, check_image, is_image_name
 
 # What GAF 2.0 holds (the paper's Table 1; test labels were never released).
 GAF2_COUNTS = pd.DataFrame(
@@ -32,79 +38,133 @@ GAF2_COUNTS = pd.DataFrame(
     index=pd.Index(SPLITS, name="split"),
 ).astype("Int64")
 
+# A split folder: the split's name, alone or at the end after a separator ("GroupEmoW_Train").
+_SPLIT_NAME = re.compile(r"(?:^|.*[^a-z0-9])(train|val|validation|test)$")
+
 
 class DatasetLayoutError(Exception):
     """The folder is not in the GAF layout at all (e.g. it holds none of train/, val/, test/)."""
 
 
-def _looks_like_image(path: Path) -> str | None:
-    """None when ``path`` opens as an image (header only, no decoding); else the reason."""
+def split_of_folder(name: str) -> str | None:
+    """"train", "val" or "test" for a split folder's name (any case, any prefix), else None."""
+    match = _SPLIT_NAME.match(name.lower())
+    if match is None:
+        return None
+    return "val" if match.group(1) == "validation" else match.group(1)
+
+
+def class_of_folder(name: str) -> str | None:
+    """The class in ``CLASSES`` that a folder name spells, in any case; else None."""
+    return {c.lower(): c for c in CLASSES}.get(name.lower())
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _image_problem(path: Path) -> str | None:
+    """None when ``path`` is a readable image; else the reason."""
     if not is_image_name(path):
         return f"not an image file name ({path.suffix or 'no suffix'})"
     try:
-        with Image.open(path):
-            return None
-    except (UnidentifiedImageError, OSError) as error:
-        return f"not a readable image ({type(error).__name__})"
+        check_image(path)
+    except ImageReadError as error:
+        return str(error).removeprefix(f"{path}: ")
+    return None
 
 
-def _scan_files(folder: Path, split: str, label: str | None, rows: list, problems: list) -> None:
-    for path in sorted(p for p in folder.iterdir()):
-        if path.is_dir():
-            problems.append(f"{path}: unexpected folder inside {folder.name}/, ignored")
-        elif path.name.startswith("."):
+def _inside(path: Path, root: Path) -> str:
+    """``path`` as the problem messages name it: relative to the dataset folder they are about."""
+    return path.relative_to(root).as_posix()
+
+
+def _scan_files(root: Path, folder: Path, split: str, label: str | None, rows: list, problems: list,
+                skipped: list) -> None:
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
             continue
-        elif (reason := _looks_like_image(path)) is not None:
-            problems.append(f"{path}: {reason}, skipped")
+        if path.is_dir():
+            problems.append(f"{_inside(path, root)}: unexpected folder inside {folder.name}/, ignored")
+        elif (reason := _image_problem(path)) is not None:
+            problems.append(f"{_inside(path, root)}: {reason}, skipped")
+            skipped.append((str(path), reason))
         else:
             rows.append({"path": str(path), "split": split, "label": label})
 
 
-def load_gaf(data_dir: str | Path, verbose: bool = True) -> pd.DataFrame:
-    """Read a folder in the GAF layout into a table with columns path, split, label.
+def _split_folders(root: Path, problems: list) -> dict[str, Path]:
+    """split -> its folder. An exact name ("val") wins over a prefixed one; two of a kind are reported."""
+    found: dict[str, list[Path]] = {}
+    for entry in _subfolders(root):
+        split = split_of_folder(entry.name)
+        if split is None:
+            problems.append(f"{_inside(entry, root)}: unknown folder (expected train/, val/, test/), ignored")
+        else:
+            found.setdefault(split, []).append(entry)
+    chosen = {}
+    for split in SPLITS:
+        candidates = sorted(found.get(split, []), key=lambda p: (p.name.lower() != split, p.name))
+        if len(candidates) > 1:
+            problems.append(f"{len(candidates)} folders for {split} "
+                            f"({', '.join(p.name for p in candidates)}); using {candidates[0].name}")
+        if candidates:
+            chosen[split] = candidates[0]
+    return chosen
 
-    ``label`` is one of ``CLASSES`` for train/ and val/, and for test/ when test/ has class
-    subfolders (the demo set); it is None for an unlabelled test/. The messages about
-    anything skipped are printed and kept in ``table.attrs["problems"]``.
+
+def load_gaf(data_dir: str | Path, verbose: bool = True) -> pd.DataFrame:
+    """Read a folder in the GAF layout (GAF 2.0, GAF 3.0, GroupEmoW) into a table with columns
+    path, split, label.
+
+    ``label`` is one of ``CLASSES`` for photos in a class folder (train/ and val/, and test/ when
+    it has class folders, as in GroupEmoW and the demo set); it is None for an unlabelled test/.
+    The messages about anything skipped are printed and kept in ``table.attrs["problems"]``;
+    the image files refused, as (path, reason), in ``table.attrs["skipped"]``.
     """
     root = Path(data_dir)
     if not root.is_dir():
-        raise DatasetLayoutError(f"{root}: no such folder")
-    present = [s for s in SPLITS if (root / s).is_dir()]
-    if not present:
+        raise DatasetLayoutError(f"{shown_path(root)}: no such folder")
+    problems: list[str] = []
+    folders = _split_folders(root, problems)
+    if not folders:
         raise DatasetLayoutError(
-            f"{root} has none of the folders train/, val/, test/: it is not in the GAF layout "
+            f"{shown_path(root)} has no train/, val/ or test/ folder: it is not in the GAF layout "
             "(train/ and val/ with Positive/, Neutral/, Negative/ subfolders; test/ unlabelled)")
 
     rows: list[dict] = []
-    problems: list[str] = []
-    for entry in sorted(root.iterdir()):
-        if entry.is_dir() and entry.name not in SPLITS and not entry.name.startswith("."):
-            problems.append(f"{entry}: unknown folder (expected train/, val/, test/), ignored")
+    skipped: list[tuple[str, str]] = []
     for split in SPLITS:
-        folder = root / split
-        if not folder.is_dir():
-            problems.append(f"{folder}: the {split}/ folder is missing")
+        if split not in folders:
+            problems.append(f"no {split}/ folder")
             continue
-        has_class_folders = any((folder / c).is_dir() for c in CLASSES)
-        if split == "test" and not has_class_folders:
-            _scan_files(folder, split, None, rows, problems)
+        folder = folders[split]
+        class_folders = {}
+        for entry in _subfolders(folder):
+            label = class_of_folder(entry.name)
+            if label is None:
+                problems.append(f"{_inside(entry, root)}: unknown folder in {folder.name}/ (expected {', '.join(CLASSES)}), ignored")
+            elif label in class_folders:
+                problems.append(f"{_inside(entry, root)}: a second {label} folder in {folder.name}/, ignored")
+            else:
+                class_folders[label] = entry
+        if split == "test" and not class_folders:
+            _scan_files(root, folder, split, None, rows, problems, skipped)
             continue
         for label in CLASSES:
-            if not (folder / label).is_dir():
-                problems.append(f"{folder / label}: class folder missing, so {split} has no {label} photos")
+            if label not in class_folders:
+                problems.append(f"{_inside(folder / label, root)}: class folder missing, so {split} has no {label} photos")
             else:
-                _scan_files(folder / label, split, label, rows, problems)
+                _scan_files(root, class_folders[label], split, label, rows, problems, skipped)
         for entry in sorted(folder.iterdir()):
-            if entry.name in CLASSES or entry.name.startswith("."):
-                continue
-            kind = "folder" if entry.is_dir() else "file"
-            problems.append(f"{entry}: unknown {kind} in {split}/ (expected {', '.join(CLASSES)}), ignored")
+            if entry.is_file() and not entry.name.startswith("."):
+                problems.append(f"{_inside(entry, root)}: a file outside the class folders of {folder.name}/, ignored")
 
     table = pd.DataFrame(rows, columns=["path", "split", "label"])
     table.attrs["problems"] = problems
+    table.attrs["skipped"] = skipped
     if verbose and problems:
-        print(f"{len(problems)} problem(s) in {root}:")
+        print(f"{len(problems)} problem(s) in {shown_path(root)}:")
         for message in problems:
             print("  -", message)
     return table
@@ -113,7 +173,8 @@ def load_gaf(data_dir: str | Path, verbose: bool = True) -> pd.DataFrame:
 def load_dataset(dataset: str = "demo", data_dir: str | Path | None = None, verbose: bool = True) -> pd.DataFrame:
     """The table of a dataset by name: "demo" (built offline on first use) or "gaf" (your copy).
 
-    For "gaf", ``data_dir`` is the folder holding train/, val/ and test/. For "demo",
+    For "gaf", ``data_dir`` is the folder holding train/, val/ and test/ (or any of the
+    layouts ``load_gaf`` reads). For "demo",
     ``data_dir`` may name where the demo set lives; by default it is built into the cache.
     """
     table = load_gaf(dataset_root(dataset, data_dir), verbose=verbose)

@@ -67,16 +67,16 @@ What it is NOT
     and lets you see each step of the method.
 
 Use: ``ensure_demo()`` (or ``datasets.load_dataset("demo")``), or from a shell
-``python -m gle_utils.demo [--seed S] [--n-photos N]``.
+``python -m gle_utils.demo [--seed S] [--n-photos N]``. Both build only when needed: a finished
+set ends with ``manifest.json`` (builder version, seed, size and the sha256 of every file,
+written last), and a set is reused only when every file is there with its recorded hash.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -88,8 +88,16 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from tqdm import tqdm
 
 from . import config, downloads
-from .config import SPLITS
+from .config import SPLITS, shown_path
 from .faces import detect_faces
+from .io import atomic_path, file_digest
+
+# Bump this whenever a change to this module changes the photos or tables it writes: a set
+# built by another version is then rebuilt instead of reused.
+BUILDER_VERSION = 1
+
+# The last file a build writes: what was built, and the sha256 of every other file.
+MANIFEST = "manifest.json"
 
 # ---------------------------------------------------------------------------------------
 # The sources: pinned packages and what each face in them shows
@@ -550,40 +558,73 @@ def _write_set(folder: Path, seed: int, n_photos: int) -> None:
     pd.DataFrame(face_rows, columns=["photo", "split", "person", "source", "frame", "expression", "valence",
                                      "agrees", "detectable", "x0", "y0", "x1", "y1"]
                  ).to_csv(folder / "faces.csv", index=False)
+    hashes = {p.relative_to(folder).as_posix(): file_digest(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    manifest = {"builder_version": BUILDER_VERSION, "seed": seed, "n_photos": n_photos, "files": hashes}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
 
 def build_demo(root: str | Path, seed: int = config.SEED, n_photos: int = 600) -> Path:
-    """Build the demo set into ``root`` (replacing what is there); returns ``root``.
+    """Build the demo set into ``root`` (replacing an older demo set there); returns ``root``.
 
     Everything is written into a temporary folder beside ``root`` and renamed at the end, so
-    an interrupted build leaves no half-written set behind.
+    an interrupted build leaves no half-written set behind. A folder that holds something
+    other than a demo set is never replaced.
     """
     root = Path(root)
     if n_photos < 12:
         raise ValueError(f"n_photos={n_photos}: need at least 12 (every split needs all 3 classes)")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.building-", dir=root.parent))
-    try:
+    if root.is_dir() and any(root.iterdir()) and not any((root / n).exists() for n in (MANIFEST, "photos.csv")):
+        raise ValueError(f"{shown_path(root)} holds files but no demo set: refusing to replace it; choose an empty folder")
+    with atomic_path(root) as tmp:
+        tmp.mkdir()
         _write_set(tmp, seed, n_photos)
-        if root.exists():
-            shutil.rmtree(root)
-        os.replace(tmp, root)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return root
+
+
+def check_demo(root: str | Path, seed: int | None = None, n_photos: int | None = None) -> str | None:
+    """Why ``root`` does not hold a complete demo set of this builder version (and of this seed
+    and size, when given); None when it does. Checked by content: every file listed in the
+    manifest must be there, unchanged (sha256), and no other file."""
+    root = Path(root)
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+        recorded = manifest["files"]
+    except FileNotFoundError:
+        return "it has no manifest (not built yet, or not finished)"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "its manifest is unreadable"
+    if manifest.get("builder_version") != BUILDER_VERSION:
+        return f"it was built by builder version {manifest.get('builder_version')}, this is {BUILDER_VERSION}"
+    for key, wanted in (("seed", seed), ("n_photos", n_photos)):
+        if wanted is not None and manifest.get(key) != wanted:
+            return f"it was built with {key}={manifest.get(key)}, not {wanted}"
+    on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} - {MANIFEST}
+    if on_disk != set(recorded):
+        missing, extra = sorted(set(recorded) - on_disk), sorted(on_disk - set(recorded))
+        return f"{len(missing)} file(s) missing {missing[:3]}, {len(extra)} not its own {extra[:3]}"
+    changed = [name for name, digest in sorted(recorded.items()) if file_digest(root / name) != digest]
+    if changed:
+        return f"{len(changed)} file(s) changed since the build {changed[:3]}"
+    return None
 
 
 def default_folder(seed: int = config.SEED, n_photos: int = 600) -> Path:
     return config.cache_path("demo", f"seed{seed}_n{n_photos}")
 
 
-def ensure_demo(data_dir: str | Path | None = None, seed: int = config.SEED, n_photos: int = 600) -> Path:
-    """The demo set's folder, built first only if it is not there yet."""
-    root = Path(data_dir) if data_dir is not None else default_folder(seed, n_photos)
-    if not root.is_dir():
-        print(f"Building the demo set in {root} (once; about a minute) ...")
-        build_demo(root, seed=seed, n_photos=n_photos)
+def ensure_demo(data_dir: str | Path | None = None, seed: int | None = None, n_photos: int | None = None) -> Path:
+    """The demo set's folder, (re)built first unless it holds a complete set (``check_demo``).
+
+    ``seed`` and ``n_photos`` left as None accept a complete set of any seed and size, and
+    build the default one (config.SEED, 600 photos) when there is none.
+    """
+    build_seed = config.SEED if seed is None else seed
+    build_size = 600 if n_photos is None else n_photos
+    root = Path(data_dir) if data_dir is not None else default_folder(build_seed, build_size)
+    problem = check_demo(root, seed, n_photos)
+    if problem is not None:
+        print(f"Building the demo set in {shown_path(root)} ({problem}; about a minute) ...")
+        build_demo(root, seed=build_seed, n_photos=build_size)
     return root
 
 
@@ -615,12 +656,19 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=config.SEED)
     parser.add_argument("--n-photos", type=int, default=600)
     parser.add_argument("--data-dir", default=None, help="where to build it (default: the cache)")
+    parser.add_argument("--force", action="store_true", help="rebuild even when a complete set is there")
     args = parser.parse_args(argv)
     root = Path(args.data_dir) if args.data_dir else default_folder(args.seed, args.n_photos)
     start = time.perf_counter()
+    problem = "--force" if args.force else check_demo(root, args.seed, args.n_photos)
+    if problem is None:
+        print(f"Demo set (seed {args.seed}, {args.n_photos} photos) in {shown_path(root)}: complete, every file "
+              f"checked against its manifest; nothing to do ({time.perf_counter() - start:.1f} s).")
+        return
+    print(f"Building the demo set in {shown_path(root)} ({problem}) ...")
     build_demo(root, seed=args.seed, n_photos=args.n_photos)
     seconds = time.perf_counter() - start
-    print(f"Demo set (seed {args.seed}, {args.n_photos} photos) in {root}")
+    print(f"Demo set (seed {args.seed}, {args.n_photos} photos) in {shown_path(root)}")
     print(count_photos(root).to_string())
     print()
     print(count_people(root).to_string())

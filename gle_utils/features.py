@@ -21,7 +21,6 @@ paper) or the MEAN (which the paper found 1-2% worse). A photo without a face ge
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -32,7 +31,7 @@ from tqdm import tqdm
 
 from . import faces, geometry
 from .config import cache_path
-from .io import ImageReadError, read_image
+from .io import ImageReadError, atomic_path, read_image
 
 POOLINGS = ("median", "mean")
 
@@ -66,23 +65,27 @@ def pool_faces(face_rows: np.ndarray, face_photos: Iterable, photos: Iterable, h
         raise ValueError(f"unknown pooling {how!r}; choose one of {POOLINGS}")
     reduce = np.median if how == "median" else np.mean
     face_rows = np.asarray(face_rows, dtype=np.float64)
-    face_photos = np.asarray(list(face_photos), dtype=object)
     photos = list(photos)
-    pooled = np.full((len(photos), face_rows.shape[1]), np.nan)
-    for row, photo in enumerate(photos):
-        mine = face_rows[face_photos == photo]
-        if len(mine):
-            pooled[row] = reduce(mine, axis=0)
-    return pooled
+    # One pass instead of comparing every face with every photo: number the photos, sort the
+    # faces by that number (stably, so each photo's faces keep their order), reduce each run.
+    number = {photo: i for i, photo in enumerate(dict.fromkeys(photos))}
+    codes = np.array([number.get(photo, -1) for photo in face_photos], dtype=np.int64)  # -1: not asked for
+    order = np.argsort(codes, kind="stable")
+    codes, face_rows = codes[order], face_rows[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, int)
+    pooled = np.full((len(number), face_rows.shape[1]), np.nan)
+    for start, stop in zip(starts, np.r_[starts[1:], len(codes)]):
+        if codes[start] >= 0:
+            pooled[codes[start]] = reduce(face_rows[start:stop], axis=0)
+    return pooled[[number[photo] for photo in photos]]
 
 
 # --- the per-photo cache --------------------------------------------------------------------
 
 def _write_entry(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write one photo's arrays atomically: a temporary file, then a rename."""
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:  # a handle: savez would add ".npz"
+        np.savez(handle, **arrays)
 
 
 def _read_entry(path: Path) -> dict[str, np.ndarray]:

@@ -52,16 +52,6 @@ def landmark_distances(points: np.ndarray, normalise: str = "max") -> np.ndarray
     return distances / scale
 
 
-def landmark_distances_of_faces(landmarks: np.ndarray, normalise: str = "max") -> np.ndarray:
-    """``landmark_distances`` for many faces at once: (n_faces, 68, 2) -> (n_faces, 2278)."""
-    landmarks = np.asarray(landmarks, dtype=np.float64)
-    if landmarks.ndim != 3:
-        raise ValueError(f"expected an array of shape (n_faces, 68, 2), got {landmarks.shape}")
-    if len(landmarks) == 0:
-        return np.zeros((0, N_DISTANCES))
-    return np.stack([landmark_distances(points, normalise) for points in landmarks])
-
-
 def pair_names() -> list[str]:
     """A readable name for each of the 2278 columns, e.g. "48-54" (the two mouth corners)."""
     return [f"{i}-{j}" for i, j in zip(PAIRS_I, PAIRS_J)]

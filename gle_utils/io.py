@@ -3,8 +3,8 @@
 ``read_image(path)`` turns any image file a user might have into the same thing: an
 RGB ``uint8`` array of shape (height, width, 3), upright (EXIF orientation applied), no
 larger than ``MAX_SIDE`` pixels on its longest side. Whatever goes wrong, it raises one
-error type, ``ImageReadError``, with the file name and the reason. ``iter_images`` walks
-over many files, skips the unreadable ones, reports them, and never stops on them.
+error type, ``ImageReadError``, with the file name and the reason. ``check_image(path)`` runs
+the same checks without keeping the pixels (``datasets.load_gaf`` uses it to list bad files).
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ import shutil
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from tqdm import tqdm
 
 # Images are shrunk (keeping their aspect ratio) so that the longest side is at most this.
 # GAF photos are at most a few thousand pixels wide; 2048 keeps faces of 20 px and more
@@ -29,7 +27,11 @@ MAX_SIDE = 2048
 
 # A file whose header claims more pixels than this is refused before it is decoded
 # (a "decompression bomb": a tiny file that would expand to gigabytes of memory).
+# This is the limit that applies: Pillow's own check warns above Image.MAX_IMAGE_PIXELS
+# (89,478,485) and raises above twice that; read_image silences the warning, so files between
+# the two are judged by MAX_PIXELS, and anything Pillow refuses is above MAX_PIXELS anyway.
 MAX_PIXELS = 100_000_000
+assert MAX_PIXELS < 2 * (Image.MAX_IMAGE_PIXELS or float("inf")), "Pillow would refuse first"
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
@@ -55,45 +57,69 @@ def _to_rgb_uint8(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB"), dtype=np.uint8)
 
 
-def read_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
-    """Read an image file as an upright RGB uint8 array, longest side at most ``max_side``.
-
-    Handles JPEG/PNG/BMP/GIF/TIFF/WebP; greyscale, RGBA, palette, CMYK and 16-bit images;
-    EXIF orientation. Raises ``ImageReadError`` for anything that is not a readable image.
-    """
-    path = Path(path)
+@contextmanager
+def _opened(path: Path):
+    """The file opened by Pillow after the checks every reader needs; any failure becomes an
+    ``ImageReadError`` that names the file and the reason."""
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise ImageReadError(f"{path}: the file is empty (0 bytes)")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow's warning sits below MAX_PIXELS: our own check below is the one that applies.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 width, height = img.size
                 if width * height > MAX_PIXELS:
                     raise ImageReadError(
                         f"{path}: its header claims {width}x{height} pixels, more than "
-                        f"MAX_PIXELS={MAX_PIXELS:,}; refused as a possible decompression bomb"
-                    )
+                        f"MAX_PIXELS={MAX_PIXELS:,}; refused as a possible decompression bomb")
                 if width < 1 or height < 1:
                     raise ImageReadError(f"{path}: the image has no pixels ({width}x{height})")
-                # For big JPEGs, let the decoder shrink by a power of two while decoding.
-                if max(width, height) > 2 * max_side:
-                    img.draft("RGB", (max_side, max_side))
-                img.load()
-                img = ImageOps.exif_transpose(img)
-                if max(img.size) > max_side:
-                    scale = max_side / max(img.size)
-                    new_size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-                    img = img.resize(new_size, Image.Resampling.LANCZOS)
-                return _to_rgb_uint8(img)
+                yield img
     except ImageReadError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except Image.DecompressionBombError as error:
+        raise ImageReadError(f"{path}: more than MAX_PIXELS={MAX_PIXELS:,} pixels; refused as a possible "
+                             f"decompression bomb ({error})") from error
+    except UnidentifiedImageError as error:
         raise ImageReadError(f"{path}: not a readable image ({error})") from error
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as error:
         raise ImageReadError(f"{path}: the image data is damaged or truncated ({error})") from error
+
+
+def read_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
+    """Read an image file as an upright RGB uint8 array, longest side at most ``max_side``.
+
+    Handles JPEG/PNG/BMP/GIF/TIFF/WebP; greyscale, RGBA, palette, CMYK and 16-bit images;
+    EXIF orientation. Raises ``ImageReadError`` for anything that is not a readable image
+    (missing, empty, truncated, not an image, more than ``MAX_PIXELS`` pixels).
+    """
+    path = Path(path)
+    with _opened(path) as img:
+        # For big JPEGs, let the decoder shrink by a power of two while decoding.
+        if max(img.size) > 2 * max_side:
+            img.draft("RGB", (max_side, max_side))
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        if max(img.size) > max_side:
+            scale = max_side / max(img.size)
+            new_size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+            img = img.resize(new_size, Image.Resampling.LANCZOS)
+        return _to_rgb_uint8(img)
+
+
+def check_image(path: str | Path) -> None:
+    """Raise ``ImageReadError`` when ``read_image(path)`` would; return None otherwise.
+
+    Decodes the whole file (a truncated JPEG is only found by reading to its end), but JPEGs
+    at an eighth of their size, so checking a folder costs a fraction of reading it.
+    """
+    path = Path(path)
+    with _opened(path) as img:
+        img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))
+        img.load()
 
 
 def file_digest(path: str | Path, algorithm: str = "sha256") -> str:
@@ -108,29 +134,6 @@ def file_digest(path: str | Path, algorithm: str = "sha256") -> str:
 def is_image_name(path: str | Path) -> bool:
     """True when the file name has one of the image suffixes we read."""
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
-
-
-def iter_images(
-    paths: Iterable[str | Path],
-    skipped: list | None = None,
-    desc: str = "reading images",
-    progress: bool = True,
-) -> Iterator[tuple[Path, np.ndarray]]:
-    """Yield ``(path, image)`` for every readable file; skip and report the others.
-
-    Each unreadable file is printed once and, when ``skipped`` is a list, appended to it as
-    ``(path, reason)``; the walk always goes on to the next file.
-    """
-    paths = list(paths)
-    for path in tqdm(paths, desc=desc, disable=not progress):
-        try:
-            image = read_image(path)
-        except ImageReadError as error:
-            print(f"skipped: {error}")
-            if skipped is not None:
-                skipped.append((Path(path), str(error)))
-            continue
-        yield Path(path), image
 
 
 def resize_longest_side(image: np.ndarray, max_side: int) -> np.ndarray:

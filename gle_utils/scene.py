@@ -38,20 +38,24 @@ Two things look at the whole photo rather than at its faces:
   ``fit(images, labels)`` / ``predict_proba(images)`` and say which they are in ``.name``.
 
 Images are RGB uint8 arrays of any size (or paths, read with ``io.read_image``); every model
-resizes inside. Labels are class names from ``config.CLASSES`` (or their indices); class
-probabilities always come back as (n_images, 3) columns in ``CLASSES`` order.
+resizes inside, and an image smaller than 3x3 (which the census transform needs) is padded by
+repeating its edge pixels. Labels are class names from ``config.CLASSES`` (or their indices);
+class probabilities always come back as (n_images, 3) columns in ``CLASSES`` order.
+
+Is there anything to judge? ``content_problem(image)`` says when a whole image carries no
+evidence at all: near-uniform (black, white, one colour) or noise (neighbouring pixels
+unrelated). ``predict`` uses it so that such an image never gets a confident answer.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
 import cv2
-import joblib
 import numpy as np
+import skops.io
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -59,7 +63,7 @@ from tqdm import tqdm
 
 from . import config
 from .classifiers import class_indices, probabilities_in_class_order, svm_with_probabilities
-from .io import read_image
+from .io import as_rgb_array, atomic_path, file_digest, read_image, resize_longest_side
 
 # ---------------------------------------------------------------------------------------------
 # The census transform and CENTRIST
@@ -99,14 +103,13 @@ def census_histogram(codes: np.ndarray) -> np.ndarray:
     return counts / max(counts.sum(), 1)
 
 
-def resize_longest_side(image: np.ndarray, max_side: int) -> np.ndarray:
-    """Shrink (never enlarge) so that the longest side is at most ``max_side``, keeping the aspect ratio."""
-    height, width = image.shape[:2]
-    scale = max_side / max(height, width)
-    if scale >= 1:
-        return image
-    size = (max(3, round(width * scale)), max(3, round(height * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+def pad_to_census_size(grey: np.ndarray) -> np.ndarray:
+    """A grey image at least 3x3 pixels (what the census transform needs), by repeating edge pixels."""
+    height, width = grey.shape[:2]
+    bottom, right = max(0, 3 - height), max(0, 3 - width)
+    if not bottom and not right:
+        return grey
+    return cv2.copyMakeBorder(grey, 0, bottom, 0, right, cv2.BORDER_REPLICATE)
 
 
 def centrist(image: np.ndarray, levels: int = 2, max_side: int = 256) -> np.ndarray:
@@ -114,11 +117,12 @@ def centrist(image: np.ndarray, levels: int = 2, max_side: int = 256) -> np.ndar
 
     Level l cuts the code map into 2^l x 2^l blocks; ``levels`` levels give
     256 * (1 + 4 + ... + 4^(levels-1)) numbers (levels=2: 1280). The image is first shrunk to
-    at most ``max_side`` pixels so that photos of any size are described at the same scale.
+    at most ``max_side`` pixels so that photos of any size are described at the same scale, and
+    padded to 3x3 when smaller (a 2x2000 strip is described, not refused).
     """
     if levels < 1:
         raise ValueError("levels must be at least 1 (level 0 is the whole image)")
-    codes = census_transform(resize_longest_side(to_grey(image), max_side))
+    codes = census_transform(pad_to_census_size(resize_longest_side(to_grey(image), max_side)))
     histograms = []
     for level in range(levels):
         for band in np.array_split(codes, 2 ** level, axis=0):
@@ -138,11 +142,11 @@ def hsv_histogram(image: np.ndarray, bins: tuple[int, int, int] = (8, 4, 4)) -> 
 
 
 def _as_image(item, max_side: int | None = None) -> np.ndarray:
-    """An RGB array as it is, or a path read with ``io.read_image`` (shrunk while decoding to
-    at most ``max_side`` pixels when given: much faster for big JPEGs)."""
+    """An image array (checked by ``io.as_rgb_array``), or a path read with ``io.read_image``
+    (shrunk while decoding to at most ``max_side`` pixels when given: much faster for big JPEGs)."""
     if isinstance(item, (str, os.PathLike)):
         return read_image(item) if max_side is None else read_image(item, max_side=max_side)
-    return np.asarray(item)
+    return as_rgb_array(item)
 
 
 def _features_of_images(images, describe, desc: str, max_side: int | None = None) -> np.ndarray:
@@ -158,8 +162,35 @@ def centrist_features(images, levels: int = 2, max_side: int = 256) -> np.ndarra
 
 def scene_statistics(image: np.ndarray, max_side: int = 256) -> np.ndarray:
     """The offline stand-in's description of a whole photo: HSV colour histogram + CENTRIST pyramid."""
-    small = resize_longest_side(np.asarray(image), max_side)
+    small = resize_longest_side(as_rgb_array(image), max_side)
     return np.concatenate([hsv_histogram(small), centrist(small, levels=2, max_side=max_side)])
+
+
+# Below these a whole image shows nothing to judge. Measured on the 600 demo photos (grey levels
+# at most 256 px): standard deviation 5.1 at the least, neighbour correlation 0.77 at the least;
+# scikit-image's photos 0.95-0.98; uniform noise 0.02-0.06.
+BLANK_STD = 2.0          # grey levels (of 255): a black, white or one-colour image
+NOISE_CORRELATION = 0.5  # correlation of each pixel with its right and lower neighbours
+
+
+def content_problem(image, max_side: int = 256) -> str | None:
+    """Why a whole image carries no evidence (near-uniform, or noise), or None when it may.
+
+    Measured on the grey image shrunk to ``max_side``: its standard deviation (below
+    ``BLANK_STD``: near-uniform) and the correlation of neighbouring pixels (below
+    ``NOISE_CORRELATION``: noise; in photos neighbours are alike).
+    """
+    grey = to_grey(resize_longest_side(_as_image(image, max_side), max_side)).astype(np.float64)
+    spread = float(grey.std())
+    if spread < BLANK_STD:
+        return f"near-uniform image (grey standard deviation {spread:.1f} < {BLANK_STD})"
+    centred = grey - grey.mean()
+    pairs = [(centred[:, :-1], centred[:, 1:]), (centred[:-1, :], centred[1:, :])]
+    products = np.concatenate([(a * b).ravel() for a, b in pairs if a.size])
+    correlation = float(products.mean() / grey.var()) if products.size else 1.0
+    if correlation < NOISE_CORRELATION:
+        return f"noise-like image (neighbouring pixels correlate {correlation:.2f} < {NOISE_CORRELATION})"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,10 +229,15 @@ class _FeatureModel:
         return probabilities_in_class_order(self.classifier_, self.features(images))
 
     def save(self, folder: str | Path) -> Path:
+        """The fitted classifier in skops format (no pickle) plus the class and its settings as JSON."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic_joblib(self, folder / "model.joblib")
-        (folder / "whole_image.json").write_text(json.dumps({"kind": "joblib", "name": self.name}, indent=1))
+        with atomic_path(folder / "classifier.skops") as tmp:
+            skops.io.dump(self.classifier_, tmp)
+        settings = {k: v for k, v in vars(self).items() if k != "classifier_"}
+        with atomic_path(folder / "whole_image.json") as tmp:
+            tmp.write_text(json.dumps({"kind": "skops", "class": type(self).__name__, "name": self.name,
+                                       "settings": settings}, indent=1))
         return folder
 
 
@@ -260,14 +296,6 @@ def keras_cache_dir() -> Path:
     return Path(home if os.access(home, os.W_OK) else "/tmp") / ".keras"
 
 
-def _md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def imagenet_vgg16_weights() -> Path | None:
     """The ImageNet VGG16 (no top) weights file in the Keras cache, or None when it is absent.
 
@@ -277,15 +305,15 @@ def imagenet_vgg16_weights() -> Path | None:
     path = keras_cache_dir() / "models" / VGG16_NOTOP_FILE
     if not path.is_file() or path.stat().st_size == 0:
         return None
-    if _md5_of(path) != VGG16_NOTOP_MD5:
-        print(f"{path} is not the file Keras publishes (MD5 mismatch): ignored")
+    if file_digest(path, "md5") != VGG16_NOTOP_MD5:
+        print(f"{config.shown_path(path)} is not the file Keras publishes (MD5 mismatch): ignored")
         return None
     return path
 
 
 def _missing_weights_message() -> str:
     path = keras_cache_dir() / "models" / VGG16_NOTOP_FILE
-    return (f"The ImageNet VGG16 weights are not in the Keras cache ({path}).\n"
+    return (f"The ImageNet VGG16 weights are not in the Keras cache ({config.shown_path(path)}).\n"
             f"To use the authors' whole-image CNN, on a machine with internet run "
             f"keras.applications.VGG16(include_top=False) once, or download\n  {VGG16_NOTOP_URL}\n"
             f"to that path.")
@@ -350,7 +378,7 @@ class WholeImageVGG16:
     def _resized(self, images) -> np.ndarray:
         """Every photo squeezed to image_size x image_size, kept as uint8 (float only per batch)."""
         size = (self.image_size, self.image_size)
-        return np.stack([cv2.resize(_as_rgb(_as_image(image)), size, interpolation=cv2.INTER_AREA)
+        return np.stack([cv2.resize(_as_image(image), size, interpolation=cv2.INTER_AREA)
                          for image in tqdm(images, desc="resize", leave=False, disable=not self.verbose)])
 
     def fit(self, images, labels):
@@ -382,36 +410,46 @@ class WholeImageVGG16:
         """Keras's own format (model.keras) plus the settings as JSON."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        # Keras needs the .keras suffix to pick its format: the temporary name keeps it.
         tmp = folder / "model.tmp.keras"
-        self.model_.save(tmp)
-        os.replace(tmp, folder / "model.keras")
+        try:
+            self.model_.save(tmp)
+            os.replace(tmp, folder / "model.keras")
+        finally:
+            tmp.unlink(missing_ok=True)
         settings = {k: v for k, v in vars(self).items() if k != "model_"}
-        (folder / "whole_image.json").write_text(json.dumps({"kind": "keras", "name": self.name,
-                                                             "settings": settings}, indent=1))
+        with atomic_path(folder / "whole_image.json") as tmp_json:
+            tmp_json.write_text(json.dumps({"kind": "keras", "name": self.name, "settings": settings}, indent=1))
         return folder
 
 
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image, dtype=np.uint8)
-    return np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
-
-
-def _write_atomic_joblib(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    joblib.dump(obj, tmp)
-    os.replace(tmp, path)
+# The classes a saved whole-image model of kind "skops" may be rebuilt as.
+_FEATURE_MODELS = {"CentristSVM": CentristSVM, "WholeImageStatistics": WholeImageStatistics}
 
 
 def load_whole_image_model(folder: str | Path):
-    """Reload what ``save(folder)`` wrote (either kind of whole-image model, or the CENTRIST baseline)."""
+    """Reload what ``save(folder)`` wrote (either kind of whole-image model, or the CENTRIST baseline).
+
+    Nothing is unpickled: the stand-in's classifier is read with ``ensemble.load_skops`` (trusted
+    types only), the VGG16 head with Keras's own loader in its safe mode.
+    """
+    from .ensemble import load_skops  # ensemble imports this module lazily too: no cycle at import
+
     folder = Path(folder)
     info = json.loads((folder / "whole_image.json").read_text())
-    if info["kind"] == "joblib":
-        return joblib.load(folder / "model.joblib")
+    if info["kind"] == "skops":
+        if info.get("class") not in _FEATURE_MODELS:
+            raise ValueError(f"{config.shown_path(folder)}: unknown whole-image model class {info.get('class')!r}")
+        model = _FEATURE_MODELS[info["class"]](**info["settings"])
+        model.classifier_ = load_skops(folder / "classifier.skops")
+        return model
+    if info["kind"] != "keras":
+        raise ValueError(f"{config.shown_path(folder)}: a whole-image model of kind {info['kind']!r}, which is not loaded "
+                         "(\"joblib\" was the old pickle format: train and save the model again)")
     import keras
 
     model = WholeImageVGG16(**info["settings"])
-    model.model_ = keras.models.load_model(folder / "model.keras")
+    model.model_ = keras.models.load_model(folder / "model.keras", safe_mode=True)
     return model
 
 

@@ -7,12 +7,19 @@ import time
 import dlib
 import face_recognition_models
 import h5py
+import keras
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 from skimage import data as skimage_data
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from gle_utils import backbones, downloads, faces, io
+from gle_utils import backbones, datasets, downloads, faces, features, io
 
 # keras-vggface 0.6's VGG16 layers, as its own model (and so its .h5 files) names them.
 KERAS_VGGFACE_LAYERS = [
@@ -23,42 +30,92 @@ KERAS_VGGFACE_LAYERS = [
 ]
 
 
+# keras-vggface's VGG16 weight file, layer by layer: (layer, kernel shape); each bias has the
+# kernel's last size. Written out from the architecture (keras-vggface's models.py: VGG16 with
+# 2622 identities), not from our code, which the tests hold against it.
+KERAS_VGGFACE_WEIGHTS = [
+    ("conv1_1", (3, 3, 3, 64)), ("conv1_2", (3, 3, 64, 64)),
+    ("conv2_1", (3, 3, 64, 128)), ("conv2_2", (3, 3, 128, 128)),
+    ("conv3_1", (3, 3, 128, 256)), ("conv3_2", (3, 3, 256, 256)), ("conv3_3", (3, 3, 256, 256)),
+    ("conv4_1", (3, 3, 256, 512)), ("conv4_2", (3, 3, 512, 512)), ("conv4_3", (3, 3, 512, 512)),
+    ("conv5_1", (3, 3, 512, 512)), ("conv5_2", (3, 3, 512, 512)), ("conv5_3", (3, 3, 512, 512)),
+    ("fc6", (7 * 7 * 512, 4096)), ("fc7", (4096, 4096)), ("fc8", (4096, 2622)),
+]
+NOTOP_LAYERS = KERAS_VGGFACE_LAYERS[:KERAS_VGGFACE_LAYERS.index("pool5") + 1]
+
+
 @pytest.fixture(scope="module")
 def vggface():
     """The full VGGFace with (seeded) random weights: built once for the whole module (~0.6 GB)."""
     return backbones.vggface_model(include_top=True, weights_path=None)
 
 
-def write_keras2_weights(path, model, change=None):
-    """Write ``model``'s weights as Keras 2's save_weights did, the layout of keras-vggface's files.
+def write_keras2_file(path, layer_names, weights):
+    """A weight file in Keras 2's save_weights layout, the layout of keras-vggface's files.
 
     The root attribute "layer_names" lists every layer under its keras-vggface name ("fc6/relu");
     each layer's group lists its arrays in the attribute "weight_names" ("fc6/kernel:0") and holds
-    them as datasets. ``change`` = (layer name, function) alters that layer's kernel on the way.
+    them as datasets. ``weights`` maps a layer to its [kernel, bias]: arrays, or shapes alone.
+    A shape alone declares the dataset without writing it (HDF5 stores nothing and reads it back
+    as zeros), so a file with VGGFace's full topology takes a few kB instead of 0.6 GB.
     """
-    names = [layer.name.replace("_relu", "/relu").replace("_softmax", "/softmax") for layer in model.layers]
     with h5py.File(path, "w") as h5file:
-        h5file.attrs["layer_names"] = np.array(names, dtype="S")
+        h5file.attrs["layer_names"] = np.array(layer_names, dtype="S")
         h5file.attrs["backend"] = b"tensorflow"
         h5file.attrs["keras_version"] = b"2.1.5"
-        for layer, name in zip(model.layers, names):
+        for name in layer_names:
             group = h5file.create_group(name)  # "fc6/relu" becomes a group inside "fc6", as in Keras 2
-            weight_names = [f"{name}/kernel:0", f"{name}/bias:0"] if layer.weights else []
+            arrays = weights.get(name, [])
+            weight_names = [f"{name}/kernel:0", f"{name}/bias:0"][:len(arrays)]
             group.attrs["weight_names"] = np.array(weight_names, dtype="S")
-            for weight_name, value in zip(weight_names, layer.get_weights()):
-                if change is not None and change[0] == name and weight_name.endswith("kernel:0"):
-                    value = change[1](value)
-                group.create_dataset(weight_name, data=value)
+            for weight_name, value in zip(weight_names, arrays):
+                if isinstance(value, tuple):
+                    group.create_dataset(weight_name, shape=value, dtype="float32")
+                else:
+                    group.create_dataset(weight_name, data=value)
+
+
+def structure_only_file(path, layer_names):
+    """keras-vggface's file format with its exact layers and shapes, and no weight written."""
+    shapes = {name: [kernel, kernel[-1:]] for name, kernel in KERAS_VGGFACE_WEIGHTS}
+    write_keras2_file(path, layer_names, {name: shapes[name] for name in layer_names if name in shapes})
+    return path
+
+
+def write_model_weights(path, model, change=None):
+    """``model``'s weights in keras-vggface's layout; ``change`` = (layer, function) alters that
+    layer's kernel on the way."""
+    names = [layer.name.replace("_relu", "/relu").replace("_softmax", "/softmax") for layer in model.layers]
+    weights = {}
+    for layer, name in zip(model.layers, names):
+        arrays = layer.get_weights()
+        if change is not None and change[0] == name:
+            arrays[0] = change[1](arrays[0])
+        weights[name] = arrays
+    write_keras2_file(path, names, weights)
+
+
+def tiny_vggface():
+    """keras-vggface's layers, in its order and under its names, two channels wide: what the
+    loader reads and checks, at a few kB instead of 0.6 GB."""
+    image = keras.Input((32, 32, 3), name="input_1")
+    x = image
+    for block, convolutions, _ in backbones.VGG16_BLOCKS:
+        for i in range(1, convolutions + 1):
+            x = keras.layers.Conv2D(2, 3, padding="same", activation="relu", name=f"conv{block}_{i}")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool{block}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    for name, activation in (("fc6", "relu"), ("fc7", "relu"), ("fc8", "softmax")):
+        x = keras.layers.Dense(3, name=name)(x)
+        x = keras.layers.Activation(activation, name=f"{name}_{activation}")(x)
+    return keras.Model(image, x, name="tiny_vggface")
 
 
 @pytest.fixture(scope="module")
 def notop_file(tmp_path_factory):
-    """A notop weight file (conv blocks only, 59 MB) written from random weights."""
-    model = backbones.build_vggface(include_top=False)
-    backbones.fill_vggface_randomly(model, seed=1)
+    """keras-vggface's notop file format (conv blocks only), structure only (no weight written)."""
     path = tmp_path_factory.mktemp("weights") / backbones.VGGFACE_FILES[False]
-    write_keras2_weights(path, model)
-    return path
+    return structure_only_file(path, NOTOP_LAYERS)
 
 
 # --- VGGFace: topology ------------------------------------------------------------------------
@@ -71,37 +128,51 @@ def test_vggface_has_keras_vggface_layers_and_parameter_count(vggface):
     assert vggface.get_layer("fc7").output.shape == (None, 4096)
     assert vggface.output.shape == (None, 2622)
     assert backbones.build_vggface(include_top=False).count_params() == 14_714_688
+    expected = [(name, [kernel, kernel[-1:]]) for name, kernel in KERAS_VGGFACE_WEIGHTS]
+    with_weights = [layer for layer in vggface.layers if layer.weights]
+    assert [(layer.name, [tuple(w.shape) for w in layer.weights]) for layer in with_weights] == expected
+    assert backbones.vggface_weight_shapes(include_top=True) == expected
+    assert backbones.vggface_weight_shapes(include_top=False) == expected[:-3]
 
 
 # --- VGGFace: weight files --------------------------------------------------------------------
 
-def test_keras_vggface_h5_file_loads_back_to_the_same_weights(vggface, tmp_path):
-    path = tmp_path / backbones.VGGFACE_FILES[True]
-    write_keras2_weights(path, vggface)
-    for name in ("conv1_1", "fc7", "fc8"):  # spoil the first and last layers, then load
-        layer = vggface.get_layer(name)
-        layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
-    backbones.load_vggface_weights(vggface, path)
+def test_the_full_file_format_passes_the_structure_check_without_0_6_gb(tmp_path):
+    path = structure_only_file(tmp_path / backbones.VGGFACE_FILES[True], KERAS_VGGFACE_LAYERS)
+    assert path.stat().st_size < 1_000_000
+    assert backbones.check_vggface_file(path, include_top=True) == path
+    with pytest.raises(backbones.WeightsMismatch, match="fc6"):  # the full file is not a notop file
+        backbones.check_vggface_file(path, include_top=False)
+
+
+def test_keras_vggface_h5_file_loads_back_to_the_same_weights(tmp_path):
+    source, target = tiny_vggface(), tiny_vggface()
+    for layer in source.layers:  # every weight nonzero and different from the target's
+        layer.set_weights([w + 1.0 for w in layer.get_weights()])
+    path = tmp_path / "tiny.h5"
+    write_model_weights(path, source)
+    backbones.load_vggface_weights(target, path)
     with h5py.File(path, "r") as h5file:
-        for name in ("conv1_1", "conv3_2", "fc6", "fc7", "fc8"):
-            kernel, bias = vggface.get_layer(name).get_weights()
+        for name in ("conv1_1", "conv3_2", "conv5_3", "fc6", "fc7", "fc8"):
+            kernel, bias = target.get_layer(name).get_weights()
             np.testing.assert_array_equal(kernel, h5file[f"{name}/{name}/kernel:0"][()])
             np.testing.assert_array_equal(bias, h5file[f"{name}/{name}/bias:0"][()])
-    assert np.abs(vggface.get_layer("fc8").get_weights()[0]).max() > 0
-    path.unlink()  # 0.6 GB: pytest keeps the tmp folders of recent runs
+            np.testing.assert_array_equal(kernel, source.get_layer(name).get_weights()[0])
 
 
 def test_file_with_a_wrong_shape_names_the_first_layer_that_differs(tmp_path):
-    model = backbones.build_vggface(include_top=False)
+    model = tiny_vggface()
     path = tmp_path / "bad.h5"
-    write_keras2_weights(path, model, change=("conv3_2", lambda kernel: kernel[..., :100]))
+    write_model_weights(path, model, change=("conv3_2", lambda kernel: kernel[..., :1]))
     with pytest.raises(backbones.WeightsMismatch, match="conv3_2"):
         backbones.load_vggface_weights(model, path)
 
 
 def test_notop_file_in_the_full_model_names_fc6(vggface, notop_file):
     with pytest.raises(backbones.WeightsMismatch, match="fc6"):
-        backbones.load_vggface_weights(vggface, notop_file)
+        backbones.load_vggface_weights(vggface, notop_file)  # refused before a weight is touched
+    with pytest.raises(backbones.WeightsMismatch, match="fc6"):
+        backbones.check_vggface_file(notop_file, include_top=True)
 
 
 def test_notop_weights_say_that_fc7_is_unavailable(notop_file, capsys):
@@ -110,6 +181,21 @@ def test_notop_weights_say_that_fc7_is_unavailable(notop_file, capsys):
     assert backbone.feature_sets == ["rgb_avgpool", "bgr_avgpool"]
     chips = np.random.default_rng(0).integers(0, 256, (1, 224, 224, 3), dtype=np.uint8)
     assert set(backbone.features(chips, batch_size=1, progress=False)) == {"rgb_avgpool", "bgr_avgpool"}
+
+
+def test_a_bad_weight_file_is_reported_and_not_used(tmp_path, capsys):
+    garbage = tmp_path / backbones.VGGFACE_FILES[True]
+    garbage.write_bytes(b"<html>rate limit exceeded</html>")  # what a failed download can leave
+    with pytest.raises(backbones.WeightsMismatch, match="HDF5"):
+        backbones.get_backbone("vggface", weights_path=garbage)
+    other_network = tmp_path / "tiny.h5"
+    write_model_weights(other_network, tiny_vggface())
+    with pytest.raises(backbones.WeightsMismatch, match="conv1_1"):
+        backbones.get_backbone("vggface", weights_path=other_network)
+    backbone = backbones.get_backbone("auto", weights_path=other_network)
+    assert backbone.name == "faceid-resnet"
+    out = capsys.readouterr().out
+    assert "is not keras-vggface's" in out and "not used" in out and "Using the offline backbone" in out
 
 
 # --- VGGFace: features ------------------------------------------------------------------------
@@ -163,8 +249,8 @@ def test_offline_without_weights_says_what_to_do_and_auto_falls_back(tmp_path, m
 
     with pytest.raises(backbones.WeightsUnavailable, match="no such"):
         backbones.vggface_weights_path(path=tmp_path / "missing.h5")
-    cached = tmp_path / "models" / "vggface" / "rcmalli_vggface_tf_notop_vgg16.h5"
-    cached.write_bytes(b"stand-in")
+    cached = structure_only_file(tmp_path / "models" / "vggface" / "rcmalli_vggface_tf_notop_vgg16.h5",
+                                 NOTOP_LAYERS)
     assert backbones.vggface_weights_path(include_top=False) == cached  # found, not downloaded
 
 
@@ -216,3 +302,26 @@ def test_faceid_resnet_names_its_counterparts_of_the_papers_sets():
     assert backbone.paper_feature_sets == {"rgb_avgpool": "rgb_stage64", "rgb_fc7": "rgb_stage128",
                                            "bgr_avgpool": "bgr_stage64", "bgr_fc7": "bgr_stage128"}
     assert set(backbone.paper_feature_sets.values()) <= set(backbone.feature_sets)
+
+
+@pytest.mark.slow
+def test_the_stand_ins_stages_are_what_a_probe_on_train_people_picks():
+    """backbones.PAPER_COUNTERPARTS: the two best layers of a probe that sees TRAIN people only."""
+    table = datasets.load_dataset("demo", verbose=False)
+    root = datasets.dataset_root("demo")
+    net = backbones.get_backbone("faceid-resnet")
+    deep = features.extract_faces(table.path[table.split == "train"].tolist(), net, progress=False)
+    truth = pd.read_csv(root / "faces.csv").assign(path=lambda t: [str(root / p) for p in t.photo])
+    match = faces.true_face_of_each_found(deep.faces, truth).dropna()
+    who = truth.loc[match.to_numpy()]
+    assert set(who.split) == {"train"} and len(who) > 500
+    y, people, rows = who.valence.to_numpy(), who.person.to_numpy(), match.index.to_numpy()
+    scores = {}
+    for layer in net.layer_dims:
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        predicted = cross_val_predict(model, deep.sets[f"rgb_{layer}"][rows], y, groups=people, cv=GroupKFold(5))
+        scores[layer] = balanced_accuracy_score(y, predicted)
+    chosen = backbones.PAPER_COUNTERPARTS["faceid-resnet"]
+    assert set(sorted(scores, key=scores.get)[-2:]) == {chosen["avgpool"], chosen["fc7"]}, scores
+    depth = list(net.layer_dims)
+    assert depth.index(chosen["avgpool"]) < depth.index(chosen["fc7"])  # the paper's order: avgpool shallower

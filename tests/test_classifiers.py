@@ -55,7 +55,6 @@ def test_the_authors_forest_is_one_vs_rest_with_the_given_trees():
     forest = model.steps[-1][1]
     assert isinstance(forest, OneVsRestClassifier)
     assert forest.estimator.n_estimators == 7
-    assert classifiers.AUTHORS_TREES["landmarks"] == 5000
     with pytest.raises(ValueError, match="unknown classifier"):
         make_classifier("knn")
 

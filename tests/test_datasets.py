@@ -75,3 +75,44 @@ def test_load_dataset_needs_a_folder_for_gaf_and_knows_its_names(gaf):
     with pytest.raises(ValueError, match="unknown dataset"):
         load_dataset("imagenet")
     assert len(load_dataset("gaf", gaf)) == 15
+
+
+def test_groupemow_layout_any_case_and_a_labelled_test_split(tmp_path):
+    for split, label in [("GroupEmoW_Train", "positive"), ("GroupEmoW_Train", "NEUTRAL"), ("GroupEmoW_Train", "Negative"),
+                         ("GroupEmoW_Val", "Positive"), ("GroupEmoW_Val", "neutral"), ("GroupEmoW_Val", "negative"),
+                         ("GroupEmoW_Test", "positive"), ("GroupEmoW_Test", "neutral"), ("GroupEmoW_Test", "negative")]:
+        write_jpeg(tmp_path / split / label / "a.jpg")
+    table = load_gaf(tmp_path)
+    assert table.attrs["problems"] == []
+    assert table.groupby("split").size().to_dict() == {"test": 3, "train": 3, "val": 3}
+    assert table.label.notna().all() and set(table.label) == {"Positive", "Neutral", "Negative"}
+
+
+def test_a_folder_with_only_val_loads(tmp_path):
+    for label in ("Positive", "Neutral", "Negative"):
+        write_jpeg(tmp_path / "Val" / label / "a.jpg")
+    table = load_gaf(tmp_path, verbose=False)
+    assert table.split.tolist() == ["val"] * 3
+    assert any("no train/ folder" in p for p in table.attrs["problems"])
+
+
+def test_broken_files_are_listed_and_the_load_goes_on(gaf):
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 14000, 14000, 8, 2, 0, 0, 0)) \
+        + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    (gaf / "train" / "Positive" / "bomb.png").write_bytes(bomb)
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (200, 300, 3), dtype=np.uint8)).save(gaf / "big.jpg")
+    data = (gaf / "big.jpg").read_bytes()
+    (gaf / "big.jpg").unlink()
+    (gaf / "val" / "Neutral" / "truncated.jpg").write_bytes(data[: len(data) // 2])
+    (gaf / "val" / "Neutral" / "empty.jpg").write_bytes(b"")
+    table = load_gaf(gaf, verbose=False)
+    assert len(table) == 15
+    skipped = dict(table.attrs["skipped"])
+    assert set(map(lambda p: p.split("/")[-1], skipped)) == {"bomb.png", "truncated.jpg", "empty.jpg"}
+    reasons = " ".join(skipped.values())
+    assert "decompression bomb" in reasons and "truncated" in reasons and "empty" in reasons

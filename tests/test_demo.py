@@ -5,6 +5,10 @@ need many photos (faceless share, nuisance classifier) use the default set of 60
 cache, built on first use (about 45 s) as the notebooks would build it.
 """
 
+import hashlib
+import json
+import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -50,11 +54,59 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(small, tmp_pat
 
 
 def test_build_leaves_no_temporary_folder_and_ensure_does_not_rebuild(small):
-    leftovers = [p.name for p in small.parent.iterdir() if p.name.startswith(f".{small.name}.building-")]
+    leftovers = [p.name for p in small.parent.iterdir() if p.name.startswith(f".{small.name}.")]
     assert leftovers == []
     stamp = (small / "photos.csv").stat().st_mtime_ns
     assert demo.ensure_demo(small) == small
     assert (small / "photos.csv").stat().st_mtime_ns == stamp
+
+
+def test_the_manifest_lists_every_file_with_its_sha256(small):
+    manifest = json.loads((small / demo.MANIFEST).read_text())
+    assert (manifest["builder_version"], manifest["seed"], manifest["n_photos"]) == (demo.BUILDER_VERSION,
+                                                                                      config.SEED, SMALL)
+    files = {p.relative_to(small).as_posix() for p in small.rglob("*") if p.is_file()} - {demo.MANIFEST}
+    assert set(manifest["files"]) == files and len(files) == SMALL + 2  # the photos and both tables
+    assert manifest["files"]["photos.csv"] == hashlib.sha256((small / "photos.csv").read_bytes()).hexdigest()
+    assert demo.check_demo(small, config.SEED, SMALL) is None
+    assert "seed" in demo.check_demo(small, config.SEED + 1, SMALL)
+    assert "n_photos" in demo.check_demo(small, config.SEED, SMALL + 3)
+
+
+def test_a_second_build_command_is_a_fast_no_op(small, monkeypatch, capsys):
+    def no_building(*args, **kwargs):
+        raise AssertionError("built again although a complete set was there")
+
+    monkeypatch.setattr(demo, "build_demo", no_building)
+    start = time.perf_counter()
+    demo.main(["--data-dir", str(small), "--n-photos", str(SMALL)])
+    assert time.perf_counter() - start < 5
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_a_deleted_or_altered_photo_is_noticed_and_the_set_rebuilt(small, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(small, copy)
+    photo = sorted(copy.glob("train/*/*.jpg"))[0]
+    original = photo.read_bytes()
+    photo.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))  # one bit flipped
+    assert "changed" in demo.check_demo(copy)
+    photo.unlink()
+    assert "missing" in demo.check_demo(copy)
+    (copy / "stray.txt").write_text("not part of the set")
+    assert demo.check_demo(copy) is not None
+
+    demo.main(["--data-dir", str(copy), "--n-photos", str(SMALL)])
+    assert photo.read_bytes() == original and not (copy / "stray.txt").exists()
+    assert demo.check_demo(copy, config.SEED, SMALL) is None
+
+
+def test_a_folder_that_is_not_a_demo_set_is_never_replaced(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "holiday.jpg").write_bytes(b"precious")
+    with pytest.raises(ValueError, match="refusing"):
+        demo.build_demo(tmp_path / "mine", n_photos=SMALL)
+    assert (tmp_path / "mine" / "holiday.jpg").read_bytes() == b"precious"
 
 
 def test_load_dataset_reads_the_demo_set_in_gaf_layout(small):

@@ -20,11 +20,27 @@ def test_face_probabilities_are_summed_per_photo():
                            [0.2, 0.2, 0.6],
                            [0.1, 0.8, 0.1]])
     photo_ids = ["a.jpg", "a.jpg", "b.jpg"]
-    raw = ens.sum_face_probabilities(face_probs, photo_ids, normalise=False)  # the authors' code
+    raw = ens.sum_face_probabilities(face_probs, photo_ids)  # the authors' rule, the default
     assert np.allclose(raw, [[0.8, 0.5, 0.7], [0.1, 0.8, 0.1]])
-    normalised = ens.sum_face_probabilities(face_probs, photo_ids)
-    assert np.allclose(normalised, [[0.4, 0.25, 0.35], [0.1, 0.8, 0.1]])
-    assert np.allclose(normalised.sum(axis=1), 1)
+    mean = ens.sum_face_probabilities(face_probs, photo_ids, aggregate="mean")
+    assert np.allclose(mean, [[0.4, 0.25, 0.35], [0.1, 0.8, 0.1]])
+    assert np.allclose(mean.sum(axis=1), 1)
+    with pytest.raises(ValueError, match="aggregate"):
+        ens.sum_face_probabilities(face_probs, photo_ids, aggregate="median")
+
+
+def test_the_sum_gives_a_crowded_photo_more_say_than_the_mean():
+    # Photo "a": 5 faces that lean Negative; the whole image says Positive firmly.
+    landmarks = ens.sum_face_probabilities(np.tile([[0.2, 0.3, 0.5]], (5, 1)), ["a"] * 5)
+    landmarks_mean = ens.sum_face_probabilities(np.tile([[0.2, 0.3, 0.5]], (5, 1)), ["a"] * 5, aggregate="mean")
+    whole = np.array([[0.9, 0.05, 0.05]])
+    weights = {"landmarks": 0.6, "whole_image": 0.86}
+    by_sum = ens.weighted_vote({"landmarks": landmarks, "whole_image": whole}, weights)
+    by_mean = ens.weighted_vote({"landmarks": landmarks_mean, "whole_image": whole}, weights)
+    # sum: 0.6 * [1 1.5 2.5] + 0.86 * [.9 .05 .05] -> Negative; mean: 0.6 * [.2 .3 .5] + ... -> Positive
+    assert ens.predicted_labels(by_sum).tolist() == ["Negative"]
+    assert ens.predicted_labels(by_mean).tolist() == ["Positive"]
+    assert np.allclose(by_sum.sum(axis=1), 1) and np.allclose(by_mean.sum(axis=1), 1)
 
 
 def test_photos_order_is_kept_and_a_faceless_photo_gets_nan():
@@ -171,9 +187,10 @@ def test_ensemble_saves_to_a_folder_and_reloads_with_identical_probabilities(fit
     info = json.loads((folder / "ensemble.json").read_text())
     assert info["classes"] == list(CLASSES)
     assert [(m["name"], m["feature_set"], m["weight"], m["kind"]) for m in info["members"]] == [
-        ("landmarks", "landmarks", 0.6, "joblib"), ("vggface_rgb_fc7", "vggface_rgb_fc7", 0.7, "joblib"),
+        ("landmarks", "landmarks", 0.6, "skops"), ("vggface_rgb_fc7", "vggface_rgb_fc7", 0.7, "skops"),
         ("whole_image", "images", 0.86, "whole_image")]
-    assert not (tmp_path / "ensemble.tmp").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["ensemble"]  # no temporary left behind
+    assert not list(folder.rglob("*.joblib")) and not list(folder.rglob("*.pkl"))
 
     again = ens.Ensemble.load(folder)
     assert again.weights == model.weights
@@ -183,3 +200,70 @@ def test_ensemble_saves_to_a_folder_and_reloads_with_identical_probabilities(fit
     model.save(folder)  # saving again replaces the folder cleanly
     assert np.array_equal(ens.Ensemble.load(folder).predict_proba(inputs), model.predict_proba(inputs),
                           equal_nan=True)
+
+
+# ------------------------------------------------------------------ calibration, NaN, safe files
+
+def test_temperature_softens_an_overconfident_vote_and_keeps_the_argmax():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    # Scores that always put 0.98 on a class that is right only 60% of the time.
+    guess = np.where(rng.random(300) < 0.6, y, (y + 1) % 3)
+    scores = np.full((300, 3), 0.01)
+    scores[np.arange(300), guess] = 0.98
+    temperature = ens.fit_temperature(scores, y)
+    calibrated = ens.calibrate(scores, temperature)
+    assert temperature > 1
+    assert np.array_equal(calibrated.argmax(axis=1), scores.argmax(axis=1))
+    assert abs(calibrated.max(axis=1).mean() - 0.6) < 0.05  # confidence now matches accuracy
+    assert np.allclose(calibrated.sum(axis=1), 1)
+    assert np.isnan(ens.calibrate(np.array([NAN3]), 2.0)).all()
+    assert ens.fit_temperature(np.array([NAN3]), [0]) == 1.0
+
+
+def test_an_all_nan_row_never_becomes_a_label():
+    scores = ens.weighted_vote({"landmarks": np.array([NAN3, [0.2, 0.3, 0.5]])}, {"landmarks": 1.0})
+    assert np.isnan(scores[0]).all()
+    assert ens.predicted_labels(scores).tolist() == [None, "Negative"]
+
+
+def test_a_pickle_is_never_loaded(fitted, tmp_path):
+    import skops.io
+
+    model, _, _, _ = fitted
+    folder = model.save(tmp_path / "ensemble")
+    info = json.loads((folder / "ensemble.json").read_text())
+    old = dict(info, format=1)
+    (folder / "ensemble.json").write_text(json.dumps(old))
+    with pytest.raises(ValueError, match="old format"):
+        ens.Ensemble.load(folder)
+    # A member file that asks for a type outside the trusted list is refused, not loaded.
+    skops.io.dump(ens.PerFace(np.zeros((1, 2)), np.zeros(1, int), 1), tmp_path / "odd.skops")
+    with pytest.raises(ValueError, match="not trusted"):
+        ens.load_skops(tmp_path / "odd.skops")
+
+
+def test_a_zero_shot_member_is_saved_as_json_and_scores_the_same_after_loading(tmp_path):
+    from gle_utils import expression
+
+    rng = np.random.default_rng(0)
+    faces = rng.dirichlet(np.ones(7), 9)  # 9 faces' probabilities of fer's 7 expressions
+    photo_index = np.array([0, 0, 0, 1, 1, 3, 3, 3, 3])  # photo 2 has no face
+    inputs = {"fer": ens.PerFace(faces, photo_index, 4)}
+    model = ens.Ensemble().add("fer_zero_shot", ens.ZeroShotValence("fer2013-xception"), "fer", 0.8, aggregate="mean")
+    scores = model.member_probabilities(inputs)["fer_zero_shot"]
+    valence = expression.valence_probabilities(faces, expression.FER_LABELS)
+    assert np.allclose(scores[[0, 1, 3]], [valence[:3].mean(0), valence[3:5].mean(0), valence[5:].mean(0)])
+    assert np.isnan(scores[2]).all()
+
+    folder = model.save(tmp_path / "ensemble")
+    member = json.loads((folder / "ensemble.json").read_text())["members"][0]
+    assert member["kind"] == "zero_shot" and member["weight"] == 0.8 and member["aggregate"] == "mean"
+    assert json.loads((folder / member["file"]).read_text()) == {
+        "kind": "zero_shot", "backbone": "fer2013-xception", "valence": "gle_utils.expression.VALENCE"}
+    assert sorted(p.suffix for p in folder.iterdir()) == [".json", ".json"]  # nothing but JSON: no pickle
+    again = ens.Ensemble.load(folder)
+    assert again.weights == model.weights
+    assert np.array_equal(again.predict_proba(inputs), model.predict_proba(inputs), equal_nan=True)
+    with pytest.raises(ValueError, match="no expression network"):
+        ens.ZeroShotValence("vggface")

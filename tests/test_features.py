@@ -42,6 +42,27 @@ def test_faceless_photo_gets_a_nan_row_in_photo_order():
     np.testing.assert_allclose(pooled[1], [1.0, 2.0, 3.0])
 
 
+def test_pooling_matches_a_photo_by_photo_reference_on_random_data():
+    def reference(rows, face_photos, photos, how):  # the obvious (and slow) way
+        reduce = np.median if how == "median" else np.mean
+        out = np.full((len(photos), rows.shape[1]), np.nan)
+        for i, photo in enumerate(photos):
+            mine = rows[np.array([p == photo for p in face_photos], dtype=bool)]
+            if len(mine):
+                out[i] = reduce(mine, axis=0)
+        return out
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        names = [f"photo_{i}.jpg" for i in range(int(rng.integers(1, 30)))]
+        photos = list(rng.choice(names, int(rng.integers(0, 25))))  # repeats, and names without faces
+        face_photos = list(rng.choice(names, int(rng.integers(0, 80))))  # faces of photos not asked for
+        rows = rng.normal(size=(len(face_photos), int(rng.integers(1, 5))))
+        for how in features.POOLINGS:
+            np.testing.assert_array_equal(features.pool_faces(rows, face_photos, photos, how),
+                                          reference(rows, face_photos, photos, how))
+
+
 def test_unknown_pooling_is_refused():
     with pytest.raises(ValueError, match="median"):
         features.pool_faces(np.zeros((1, 2)), ["a"], ["a"], "max")
@@ -123,6 +144,13 @@ def test_interrupted_extraction_resumes_with_only_the_missing_photos(face_photos
     again = FakeBackbone()
     features.extract_faces(face_photos, again, progress=False)
     assert again.calls == 0  # everything read back from the cache
+
+
+def test_features_run_on_the_boxes_of_a_detector_chosen_by_name(face_photos, tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
+    extracted = features.extract_faces(face_photos[:1], FakeBackbone(), detector="mtcnn", progress=False)
+    assert len(extracted.faces) >= 1
+    assert len(list((tmp_path / "features" / faces.detection_cache_name("mtcnn") / "fake").glob("*.npz"))) == 1
 
 
 def test_cache_entries_are_plain_arrays(face_photos, tmp_path, monkeypatch):

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from gle_utils.geometry import (N_DISTANCES, PAIRS_I, PAIRS_J, landmark_distances,
-                                landmark_distances_of_faces, pair_names)
+from gle_utils.geometry import N_DISTANCES, PAIRS_I, PAIRS_J, landmark_distances, pair_names
 
 
 @pytest.fixture
@@ -67,10 +66,3 @@ def test_bad_input_is_refused_clearly(face):
     nan_face[3, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         landmark_distances(nan_face)
-
-
-def test_many_faces_at_once(face):
-    table = landmark_distances_of_faces(np.stack([face, 2 * face + 1]))
-    assert table.shape == (2, 2278)
-    assert np.allclose(table[0], table[1])
-    assert landmark_distances_of_faces(np.zeros((0, 68, 2))).shape == (0, 2278)

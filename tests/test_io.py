@@ -1,5 +1,6 @@
 """read_image() against a corpus of awkward and broken files that these tests make."""
 
+import hashlib
 import struct
 import zlib
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gle_utils.io import MAX_SIDE, ImageReadError, iter_images, read_image
+from gle_utils.io import MAX_PIXELS, MAX_SIDE, ImageReadError, check_image, read_image
 
 
 def gradient(width=64, height=48):
@@ -143,10 +144,52 @@ def test_missing_file(tmp_path):
         read_image(tmp_path / "nowhere.jpg")
 
 
-def test_iter_images_skips_and_reports_bad_files_without_stopping(corpus, capsys):
-    order = ["truncated", "good", "empty", "grey", "text", "bomb", "rgba"]
-    skipped = []
-    read = [path.name for path, _ in iter_images([corpus[n] for n in order], skipped=skipped, progress=False)]
-    assert read == ["good.jpg", "grey.png", "rgba.png"]
-    assert [path.name for path, _ in skipped] == ["truncated.jpg", "empty.jpg", "text.jpg", "bomb.png"]
-    assert capsys.readouterr().out.count("skipped:") == 4
+@pytest.mark.parametrize("name", ["good", "grey", "rgba", "cmyk", "sixteen", "palette", "rotated", "one_pixel", "wide"])
+def test_check_image_passes_what_read_image_reads(corpus, name):
+    assert check_image(corpus[name]) is None
+
+
+@pytest.mark.parametrize("name, words", [
+    ("truncated", "truncated"), ("empty", "empty"), ("text", "not a readable image"), ("bomb", "decompression bomb")])
+def test_check_image_fails_what_read_image_fails(corpus, name, words):
+    with pytest.raises(ImageReadError, match=words):
+        check_image(corpus[name])
+
+
+@pytest.mark.parametrize("width, height, refused", [
+    (14000, 14000, True),            # 196 M pixels: Pillow's own error (above 2 x 89.5 M) would fire first
+    (10001, 10000, True),            # just above MAX_PIXELS, below Pillow's error
+    (9500, 10000, False),            # above Pillow's warning (89.5 M) but below MAX_PIXELS: not a bomb
+])
+def test_max_pixels_is_the_limit_that_applies(tmp_path, width, height, refused):
+    assert (width * height > MAX_PIXELS) == refused
+    path = tmp_path / "header.png"
+    path.write_bytes(png_header_only(width, height))
+    # A header-only file is refused either way: as a bomb above the limit, as truncated below it.
+    with pytest.raises(ImageReadError, match="decompression bomb" if refused else "damaged or truncated"):
+        read_image(path)
+
+
+def test_a_download_with_the_wrong_hash_is_removed_and_says_what_to_do(tmp_path):
+    from gle_utils import downloads
+
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"the published bytes")
+    dest = tmp_path / "cache" / "file.bin"
+    with pytest.raises(downloads.DownloadError, match="checksum mismatch.*removed.*Run again"):
+        downloads.download_url(source.as_uri(), dest, sha256="0" * 64)
+    assert not dest.exists() and not list(dest.parent.iterdir())  # nothing half-kept
+    good = hashlib.sha256(b"the published bytes").hexdigest()
+    assert downloads.download_url(source.as_uri(), dest, sha256=good).read_bytes() == b"the published bytes"
+    dest.write_bytes(b"altered later")  # a cached copy is checked again before use
+    with pytest.raises(downloads.DownloadError, match="checksum mismatch"):
+        downloads.download_url(source.as_uri(), dest, sha256=good)
+    assert not dest.exists()
+
+
+def test_every_fixed_download_the_project_reads_has_a_pinned_sha256():
+    from gle_utils import backbones, demo, downloads
+
+    asked = {demo.EMOPY, demo.PYFEAT, demo.INSIGHTFACE, "{}@{}".format(*backbones.FACE_API)}
+    assert asked <= set(downloads.PINNED_SHA256)
+    assert all(len(h) == 64 and int(h, 16) >= 0 for h in downloads.PINNED_SHA256.values())

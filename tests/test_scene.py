@@ -211,3 +211,39 @@ def test_vgg16_head_architecture_trains_saves_and_reloads(tmp_path):
     model.save(tmp_path / "vgg16")
     again = scene.load_whole_image_model(tmp_path / "vgg16")
     assert np.allclose(again.predict_proba(images), probs, atol=1e-6)
+
+
+# ------------------------------------------------------------------ small, blank and noise images
+
+@pytest.mark.parametrize("shape", [(2, 2000), (1, 1), (2, 2), (3000, 1)])
+def test_images_smaller_than_the_census_needs_are_padded(shape):
+    image = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    assert scene.centrist(image).shape == (1280,)
+    assert scene.scene_statistics(image).shape == (128 + 1280,)
+
+
+@pytest.mark.parametrize("pixels, words", [
+    (np.zeros((64, 64, 3), np.uint8), "near-uniform"),
+    (np.full((64, 64, 3), 255, np.uint8), "near-uniform"),
+    (np.tile(np.array([30, 160, 90], np.uint8), (80, 120, 1)), "near-uniform"),
+    (np.random.default_rng(1).integers(0, 256, (240, 320, 3), dtype=np.uint8), "noise-like"),
+])
+def test_content_problem_names_images_with_nothing_in_them(pixels, words):
+    assert words in scene.content_problem(pixels)
+
+
+def test_content_problem_passes_real_photos():
+    import skimage.data
+
+    for name in ("astronaut", "coffee", "chelsea"):
+        assert scene.content_problem(getattr(skimage.data, name)()) is None
+
+
+def test_a_saved_stand_in_holds_no_pickle(tmp_path):
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (40, 50, 3), dtype=np.uint8) for _ in range(6)]
+    model = scene.WholeImageStatistics().fit(images, ["Positive", "Neutral", "Negative"] * 2)
+    folder = model.save(tmp_path / "standin")
+    assert sorted(p.name for p in folder.iterdir()) == ["classifier.skops", "whole_image.json"]
+    again = scene.load_whole_image_model(folder)
+    assert np.array_equal(again.predict_proba(images), model.predict_proba(images))
