@@ -2,26 +2,49 @@
 
     from gle_utils.predict import predict_photo
     result = predict_photo("party.jpg")          # a path, or an RGB uint8 array
-    result["label"]            # "Positive", "Neutral" or "Negative"
-    result["probabilities"]    # {"Positive": 0.71, "Neutral": 0.20, "Negative": 0.09}
+    result["label"]            # "Positive", "Neutral", "Negative", or "unknown"
+    result["probabilities"]    # {"Positive": 0.71, "Neutral": 0.20, "Negative": 0.09}, calibrated
+    result["decided_by"]       # "all members", or "whole_image" when no face was found
+    result["low_confidence"]   # True when the answer should not be trusted (and why: "reason")
     result["faces"]            # per face: its box (x0, y0, x1, y1) and its own scores
+    result["model_name"]       # which model answered: "expression" (the default) or "paper"
 
 From a shell::
 
-    python -m gle_utils.predict PHOTO [PHOTO ...] [--model-dir FOLDER] [--json]
+    python -m gle_utils.predict PHOTO_OR_FOLDER [...] [--model expression|paper] [--detector NAME]
+                                [--model-dir FOLDER] [--csv FILE] [--json]
 
-Every photo gets its answer; a file that cannot be read is reported and the others are still
-predicted (the exit code is then 1).
+A folder is read with ``datasets.load_gaf`` when it is in a GAF layout (train/, val/, test/ with
+class folders, any of them; a folder with only val/ is fine): the photos' labels then give an
+accuracy. Any other folder is searched for image files. ``--csv`` writes one row per photo.
 
-The model is the paper's ensemble (``pipeline``): notebook 07 trains it and saves it under
-``pipeline.default_model_dir()``. When no model is saved there yet, the first call trains the
-default one on the demo set (train photos; weights from the val photos), saves it, and says so:
-a few minutes, once. ``model_dir`` names another saved model (e.g. one trained on GAF).
+No bad photo stops a run: a photo that fails at any stage (read, faces and features, scoring)
+is reported on stderr with the stage and the reason, the others are still predicted, and the
+exit code is then 1 (2 when no model could be loaded).
 
-A photo's score is the weighted vote of all members; a photo in which no face is found is decided
-by the whole-image model alone. A face's own score is the weighted vote of the face members on
-that face alone (the landmark forest on its distances, the deep forests on its features, as if it
-were the only face in the photo).
+Two models (``pipeline.MODELS``), both trained on the demo set (members on the train photos;
+weights and calibration from the val photos) and named in every output:
+
+    expression   the default: MTCNN finds the faces (small ones too), and the paper's members are
+                 joined by the zero-shot valence of two networks trained on facial expressions
+                 (``gle_utils.expression``, ``ensemble.ZeroShotValence``: nothing trained). Chosen by measurement on real group photos
+                 (``pipeline.load_check_set``) and the demo test split: see the README.
+    paper        the paper's pipeline: the sequential HOG-then-Haar detector, the face-ID
+                 stand-in for VGGFace, landmarks, the whole image (notebook 07 trains and saves it).
+
+Each is saved under ``pipeline.default_model_dir("demo", model)``; when none is saved there yet,
+the first call trains it, saves it, and says so: a few minutes, once. ``model_dir`` names another
+saved model (e.g. one trained on GAF). ``detector`` finds the faces with another detector than
+the one the model was trained with (``faces.DETECTORS``; e.g. "mmod" for small faces): the
+members then score the faces that detector finds. Saved models are JSON and skops files
+(``ensemble.Ensemble``): nothing is unpickled.
+
+How an answer is made (``pipeline.GroupEmotionModel.answers``): a photo with a face gets the
+weighted vote of all members; a photo in which no face is found is decided by the whole-image
+model alone, and the result says so and gives that member's accuracy on the val photos, which
+also caps its confidence. Probabilities are calibrated on the val photos. A blank, one-colour or
+noise image, and a photo no member could score, get "unknown". A face's own score is the weighted
+vote of the face members on that face alone.
 
 Trained on the demo set, the model has seen a few posed and lab faces pasted on synthetic scenes:
 its answers show the pipeline at work; they are not a measurement of anyone's mood.
@@ -34,103 +57,148 @@ import json
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from PIL import Image
 
-from . import config, pipeline
-from .io import ImageReadError, read_image
+from . import config, faces, pipeline
+from .io import ImageReadError, as_rgb_array, atomic_path, is_image_name, read_image
 
 
-def _train_default_model(folder: Path) -> pipeline.GroupEmotionModel:
+class PredictionError(RuntimeError):
+    """A photo that could not be predicted: ``stage`` says where it failed."""
+
+    def __init__(self, photo: str, stage: str, error: BaseException):
+        super().__init__(f"{photo}: failed at {stage}: {type(error).__name__}: {error}")
+        self.stage = stage
+
+
+@contextmanager
+def _stage(photo: str, stage: str):
+    """Any error inside becomes a PredictionError naming the photo and the stage."""
+    try:
+        yield
+    except (PredictionError, ImageReadError):
+        raise
+    except Exception as error:  # noqa: BLE001 - one bad photo must never end a run over many
+        raise PredictionError(photo, stage, error) from error
+
+
+def _train_demo_model(folder: Path, model: str) -> pipeline.GroupEmotionModel:
     from .datasets import load_dataset  # building the demo set is only needed here
 
-    print(f"No saved model in {folder}: training the default model on the demo set now "
-          f"(once, a few minutes; notebook 07 trains the same model and shows how well it does).",
+    print(f"No usable saved model in {config.shown_path(folder)}: training the {model!r} model on the demo set now "
+          f"(once, a few minutes; notebook 07 trains the paper's and shows how well it does).",
           file=sys.stderr, flush=True)
-    model, _ = pipeline.train(load_dataset("demo", verbose=False), backbone="auto", detector="sequential",
-                              n_trees=pipeline.DEFAULT_TREES, n_jobs=-1)
-    model.save(folder)
-    print(f"Saved: {folder}", file=sys.stderr, flush=True)
-    return model
+    trained, _ = pipeline.train_model(load_dataset("demo", verbose=False), model, backbone="auto",
+                                      n_trees=pipeline.DEFAULT_TREES, n_jobs=-1)
+    trained.save(folder)
+    print(f"Saved: {config.shown_path(folder)}", file=sys.stderr, flush=True)
+    return trained
 
 
 @cache
-def _load(folder: str, is_default: bool) -> pipeline.GroupEmotionModel:
+def _load(folder: str, model: str | None, detector: str | None) -> pipeline.GroupEmotionModel:
+    """``model`` is None for a folder the user named, else the name of the demo model kept there."""
     path = Path(folder)
+    if detector is not None and detector not in faces.DETECTORS:
+        raise ValueError(f"unknown detector {detector!r}; choose one of {faces.DETECTORS}")
+    loaded = None
     if (path / "pipeline.json").is_file():
-        return pipeline.GroupEmotionModel.load(path)
-    if not is_default:
-        raise FileNotFoundError(f"{path}: no saved model here (notebook 07 saves one; "
+        try:
+            loaded = pipeline.GroupEmotionModel.load(path)
+        except ValueError:
+            if model is None:
+                raise
+            # A demo model in the cache, saved in an older format: it is ours to rebuild.
+        if model is not None and loaded is not None and not pipeline.follows_recipe(loaded.info, model):
+            loaded = None  # a demo model of an older recipe of that name: ours to rebuild too
+    elif model is None:
+        raise FileNotFoundError(f"{config.shown_path(path)}: no saved model here (notebook 07 saves one; "
                                 "leave model_dir out to use the default model)")
-    return _train_default_model(path)
+    if loaded is None:
+        loaded = _train_demo_model(path, model)
+    if detector is None or detector == loaded.detector:
+        return loaded
+    # The members score whatever faces they are given: only the search for faces changes.
+    info = dict(loaded.info, detector=detector, trained_with_detector=loaded.detector)
+    return pipeline.GroupEmotionModel(loaded.ensemble, info)
 
 
-def load_model(model_dir: str | Path | None = None) -> pipeline.GroupEmotionModel:
-    """The saved model in ``model_dir`` (default: the demo model, trained first if absent);
-    loaded once per process."""
-    if model_dir is None:
-        return _load(str(pipeline.default_model_dir("demo")), True)
-    return _load(str(Path(model_dir).resolve()), False)
+def load_model(model_dir: str | Path | None = None, model: str = pipeline.DEFAULT_MODEL,
+               detector: str | None = None) -> pipeline.GroupEmotionModel:
+    """The saved model in ``model_dir``; without one, the demo model called ``model``
+    (``pipeline.MODELS``; trained first if absent). ``detector`` replaces the detector it finds
+    faces with. Loaded once per process. Raises ValueError for a folder in another or an unsafe
+    format, an unknown model or detector."""
+    if model_dir is not None:
+        return _load(str(Path(model_dir).resolve()), None, detector)
+    if model not in pipeline.MODELS:
+        raise ValueError(f"unknown model {model!r}; choose one of {sorted(pipeline.MODELS)}")
+    return _load(str(pipeline.default_model_dir("demo", model)), model, detector)
 
 
-def _as_rgb_array(image) -> np.ndarray:
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 image (values 0..255), got dtype {image.dtype}; "
-                         "io.read_image() gives the right kind")
-    if image.ndim == 2:
-        image = np.repeat(image[:, :, None], 3, axis=2)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected an RGB (H, W, 3) or greyscale (H, W) image, got shape {image.shape}")
-    return image
-
-
-def _by_class(values) -> dict[str, float]:
-    return {name: float(value) for name, value in zip(config.CLASSES, values)}
+def _by_class(values) -> dict[str, float | None]:
+    return {name: (None if np.isnan(value) else float(value)) for name, value in zip(config.CLASSES, values)}
 
 
 def _predict_file(model: pipeline.GroupEmotionModel, path: Path, shown_as: str) -> dict:
-    inputs = model.inputs([path])
-    scores = model.predict_proba(inputs)[0]
-    members = model.member_probabilities(inputs)
-    face_table = model.face_scores(inputs)
-    face_members = [name for name in pipeline.FACE_MEMBERS if name in members]
+    with _stage(shown_as, "faces and features"):
+        inputs = model.inputs([path])
+        if inputs.skipped:
+            raise RuntimeError("the face detector could not read the photo")
+    with _stage(shown_as, "scoring (whole-image statistics and the vote)"):
+        answer = model.answers(inputs).iloc[0]
+        members = model.member_probabilities(inputs)
+        face_table = model.face_scores(inputs)
+    face_members = model.face_member_names
     faces = [{"box": (int(row.x0), int(row.y0), int(row.x1), int(row.y1)),
               "label": row.label,
               "probabilities": _by_class(row[list(config.CLASSES)]),
               "members": {name: _by_class(row[[f"{name}:{c}" for c in config.CLASSES]]) for name in face_members}}
              for _, row in face_table.iterrows()]
-    n_faces = int(inputs.n_faces[0])
     return {
         "photo": shown_as,
-        "label": config.CLASSES[int(np.argmax(scores))],
-        "probabilities": _by_class(scores),
-        "n_faces": n_faces,
-        "decided_by": "all members" if n_faces else "the whole-image model alone (no face found)",
+        "label": answer.label,
+        "probabilities": _by_class(answer[list(config.CLASSES)].to_numpy(dtype=float)),
+        "n_faces": int(answer.n_faces),
+        "decided_by": answer.decided_by,
+        "decider_val_accuracy": None if answer.decider_val_accuracy is None or pd.isna(answer.decider_val_accuracy)
+        else float(answer.decider_val_accuracy),
+        "low_confidence": bool(answer.low_confidence),
+        "reason": answer.reason,
         "faces": faces,
         "members": {name: (None if np.isnan(p[0]).any() else _by_class(p[0])) for name, p in members.items()},
+        "model_name": model.name,
         "model": model.describe(),
     }
 
 
-def predict_photo(path_or_image, model_dir: str | Path | None = None) -> dict:
+def predict_photo(path_or_image, model_dir: str | Path | None = None, model: str = pipeline.DEFAULT_MODEL,
+                  detector: str | None = None) -> dict:
     """The group emotion of one photo (a file path or an RGB uint8 array).
 
-    Returns a dict: photo, label, probabilities ({class: p}), n_faces, decided_by, faces (one
-    dict per face: box (x0, y0, x1, y1) in the pixels of ``io.read_image``, label, probabilities,
-    members (each face member's own probabilities)), members (each member's probabilities for
-    the photo; None for a face member when no face was found) and model (what it is).
-    Raises ``ImageReadError`` for a file that is not a readable image.
+    Returns a dict: photo, label (a class or "unknown"), probabilities ({class: p}, calibrated;
+    None when no member could score the photo), n_faces, decided_by ("all members" or
+    "whole_image"), decider_val_accuracy (what the deciding member or vote scored on the val
+    photos), low_confidence and reason, faces (one dict per face: box (x0, y0, x1, y1) in the
+    pixels of ``io.read_image``, label, probabilities, members (each face member's own
+    probabilities)), members (each member's probabilities for the photo; None for a face member
+    when no face was found), model_name and model (what it is). ``model_dir``, ``model`` and
+    ``detector`` choose the model as in ``load_model``.
+    Raises ``ImageReadError`` for a file that is not a readable image and ``PredictionError``
+    (with its ``stage``) for a photo that fails later.
     """
-    model = load_model(model_dir)
+    model = load_model(model_dir, model, detector)
     if isinstance(path_or_image, (str, os.PathLike)):
         path = Path(path_or_image)
         read_image(path)  # a clear ImageReadError for a missing, empty or broken file
         return _predict_file(model, path, str(path))
-    image = _as_rgb_array(path_or_image)
+    image = as_rgb_array(path_or_image)
     # An array goes the same way as a file (the caches and the whole-image model read files):
     # written losslessly to a temporary PNG, predicted, removed.
     with tempfile.TemporaryDirectory(prefix="gle_predict_") as folder:
@@ -142,45 +210,117 @@ def predict_photo(path_or_image, model_dir: str | Path | None = None) -> dict:
 def format_result(result: dict) -> str:
     """A few readable lines: the photo's label and probabilities, then one line per face."""
     def probs(p):
-        return " | ".join(f"{name} {value:.2f}" for name, value in p.items())
+        return " | ".join(f"{name} {value:.2f}" if value is not None else f"{name} -" for name, value in p.items())
 
-    lines = [f"{result['photo']}: {result['label']}  ({probs(result['probabilities'])})"]
+    lines = [f"{result['photo']}: {result['label']}  ({probs(result['probabilities'])})"
+             f"  [model {result['model_name']}]"]
     if result["n_faces"]:
         lines[0] += f"  {result['n_faces']} face{'s' if result['n_faces'] > 1 else ''}"
         for number, face in enumerate(result["faces"], 1):
             lines.append(f"    face {number} at {face['box']}: {face['label']}  ({probs(face['probabilities'])})")
     else:
-        lines.append("    no face found: decided by the whole-image model alone")
+        worth = result["decider_val_accuracy"]
+        lines.append("    no face found: decided by the whole-image model alone"
+                     + (f" (its accuracy on the val photos: {worth:.2f})" if worth is not None else ""))
+    if result["low_confidence"]:
+        lines.append("    LOW CONFIDENCE" + (f": {result['reason']}" if result["reason"] else
+                                             ": no class reaches probability 0.5"))
     return "\n".join(lines)
+
+
+def photos_to_predict(paths) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """The photos named on the command line: files as given, folders expanded.
+
+    A folder in a GAF layout (``datasets.load_gaf``) gives its photos with split and label; any
+    other folder, the image files found in it. Returns (table with path, split, label; the files
+    that were refused, as (path, reason)).
+    """
+    from .datasets import DatasetLayoutError, load_gaf
+
+    rows, refused = [], []
+    for given in map(Path, paths):
+        if not given.is_dir():
+            rows.append({"path": str(given), "split": None, "label": None})
+            continue
+        try:
+            table = load_gaf(given, verbose=False)
+            refused += table.attrs["skipped"]
+            rows += table.to_dict("records")
+        except DatasetLayoutError:
+            rows += [{"path": str(p), "split": None, "label": None}
+                     for p in sorted(given.rglob("*")) if p.is_file() and is_image_name(p)]
+    return pd.DataFrame(rows, columns=["path", "split", "label"]), refused
+
+
+def _csv_row(path: str, split, true_label, model: str, result: dict | None, error: str = "") -> dict:
+    out = {"photo": path, "split": split, "true_label": true_label, "model": model,
+           "label": result["label"] if result else None}
+    for name in config.CLASSES:
+        out[f"P({name})"] = result["probabilities"][name] if result else None
+    out.update({"n_faces": result["n_faces"] if result else None,
+                "decided_by": result["decided_by"] if result else None,
+                "low_confidence": result["low_confidence"] if result else None,
+                "reason": result["reason"] if result else "", "error": error})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gle_utils.predict",
                                      description="Group-level emotion of photos (Positive / Neutral / Negative).")
-    parser.add_argument("photos", nargs="+", help="image files")
-    parser.add_argument("--model-dir", default=None,
-                        help="a saved model (default: the demo model, trained on first use)")
+    parser.add_argument("photos", nargs="+", help="image files, or folders (a GAF-layout folder gives accuracy)")
+    parser.add_argument("--model", default=pipeline.DEFAULT_MODEL, choices=sorted(pipeline.MODELS),
+                        help=f"which demo-trained model (default: {pipeline.DEFAULT_MODEL}, the most accurate on "
+                             "real group photos; paper: the paper's pipeline); trained on first use")
+    parser.add_argument("--model-dir", default=None, help="a saved model instead (e.g. one trained on GAF)")
+    parser.add_argument("--detector", default=None, choices=faces.DETECTORS,
+                        help="find faces with this detector instead of the model's own (mtcnn, or mmod for "
+                             "small faces)")
+    parser.add_argument("--csv", default=None, help="write one row per photo to this CSV file")
     parser.add_argument("--json", action="store_true", help="print one JSON object per photo")
     args = parser.parse_args(argv)
 
     try:
-        model = load_model(args.model_dir)
+        model = load_model(args.model_dir, args.model, args.detector)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not args.json:
         print(f"model: {model.describe()}")
-    failed = 0
-    for photo in args.photos:
+    table, refused = photos_to_predict(args.photos)
+    failed = len(refused)
+    rows = []
+    for path, reason in refused:
+        print(f"{path}: FAILED at reading: {reason}", file=sys.stderr, flush=True)
+        rows.append(_csv_row(path, None, None, model.name, None, f"failed at reading: {reason}"))
+    for row in table.itertuples(index=False):
         try:
-            result = predict_photo(photo, args.model_dir)
+            result = predict_photo(row.path, args.model_dir, args.model, args.detector)
         except ImageReadError as error:
-            failed += 1
-            print(f"{photo}: FAILED: {error}", file=sys.stderr, flush=True)
+            message = f"failed at reading: {error}"
+        except PredictionError as error:
+            message = str(error).removeprefix(f"{row.path}: ")
+        else:
+            rows.append(_csv_row(*row, model.name, result))
+            print(json.dumps(result) if args.json else format_result(result), flush=True)
             continue
-        print(json.dumps(result) if args.json else format_result(result), flush=True)
+        failed += 1
+        rows.append(_csv_row(*row, model.name, None, message))
+        print(f"{row.path}: FAILED: {message}", file=sys.stderr, flush=True)
+
+    results = pd.DataFrame(rows)
+    labelled = results[results.true_label.notna() & (results.error == "")] if len(results) else results
+    if len(labelled):
+        correct = labelled.label == labelled.true_label
+        unknown = int((labelled.label == pipeline.UNKNOWN).sum())
+        print(f"accuracy of model {model.name!r} on {len(labelled)} labelled photo(s): {correct.mean():.3f}"
+              + (f" ({unknown} answered unknown, counted as wrong)" if unknown else ""),
+              file=sys.stderr if args.json else sys.stdout)
+    if args.csv:
+        with atomic_path(Path(args.csv)) as tmp:
+            results.to_csv(tmp, index=False)
+        print(f"wrote {args.csv} ({len(results)} row(s))", file=sys.stderr)
     if failed:
-        print(f"{failed} of {len(args.photos)} photo(s) could not be read", file=sys.stderr)
+        print(f"{failed} of {len(table) + len(refused)} photo(s) could not be predicted", file=sys.stderr)
     return 1 if failed else 0
 
 

