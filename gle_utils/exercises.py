@@ -1,52 +1,172 @@
-"""Exercises at the end of every notebook, the nbgrader way, and their checks.
+"""Exercises and written questions, the nbgrader way: the course version, the student version, the checks.
 
-In a notebook, each exercise is a code cell tagged ``exercise`` whose solution sits between
-``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers, so a course can hand the
-notebooks to ``nbgrader generate_assignment`` as they are). ``student_version`` replaces each
-solution by ``raise NotImplementedError()`` and clears every output: ``tools/make_student.py``
-writes those versions to ``notebooks/student/``.
+In a notebook (the teacher's version, ``notebooks/NN_*.ipynb``):
 
-A student checks their work with ``make check NB=05`` (or ``pytest tests/exercises/check_05_*.py``):
-the check file loads the exercise cells of ``notebooks/student/NN_*.ipynb`` (or of the notebook
-named by the ``EXERCISE_NOTEBOOK`` environment variable) and tests the functions they define.
+- an exercise is a code cell tagged ``exercise``; each function it asks for has its solution between
+  ``### BEGIN SOLUTION`` and ``### END SOLUTION``, and its checks in ``gle_utils/checks/nbNN.py``;
+- a written question is a markdown cell tagged ``question``. Its model answer is the ``## Qn``
+  section of the teacher's file ``notebooks/answers/<notebook>.md`` (or a markdown cell tagged
+  ``answer`` right after the question); without either, an empty answer cell is added.
+
+``course_version`` adds what nbgrader needs: solution cells, one autograded test cell after each
+exercise function (it calls ``check``, the same checks as ``make check``) and a manually graded
+answer cell for each question. ``student_version`` then blanks the solutions as nbgrader's
+``generate_assignment`` does and clears the outputs. ``tools/make_course.py`` writes both: the
+nbgrader course in ``course/`` and the student versions in ``notebooks/student/``.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from pathlib import Path
 
 import nbformat
 
+from .checks import check  # noqa: F401  (the test cells import it from here)
 from .config import REPO_ROOT
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"  # nbgrader's stubs, so a release is the same
+TEXT_STUB = "YOUR ANSWER HERE"
+EXERCISE_POINTS = 1  # per exercise function: its test cell passes every check or scores 0
 STUDENT_DIR = REPO_ROOT / "notebooks" / "student"
-_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*\n?", re.M | re.S)
+ANSWERS_DIR = REPO_ROOT / "notebooks" / "answers"
 
 
-def blank_solutions(source: str) -> str:
-    """Replace every marked solution by a line that fails until the student writes their own."""
-    return _SOLUTION.sub(lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()\n", source)
+def blank_solutions(source: str, stub: str = CODE_STUB) -> str:
+    """Replace every marked solution by the stub, indented like its marker (nbgrader's ClearSolutions)."""
+    lines, in_solution = [], False
+    for line in source.split("\n"):
+        if BEGIN in line:
+            indent = re.match(r"\s*", line).group(0)
+            lines += [indent + stub_line for stub_line in stub.split("\n")]
+            in_solution = True
+        elif END in line:
+            in_solution = False
+        elif not in_solution:
+            lines.append(line)
+    return "\n".join(lines)
 
 
-def student_version(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook with its solutions blanked and every output cleared."""
-    student = nbformat.from_dict(notebook)
-    for cell in student.cells:
-        if cell.cell_type == "code":
-            cell.source = blank_solutions(cell.source)
-            cell.outputs = []
-            cell.execution_count = None
-    student.metadata.pop("papermill", None)
-    return student
+def notebook_key(path: str | Path) -> str:
+    """The notebook's number, as the checks name it: "05" for 05_landmark_distances.ipynb."""
+    return Path(path).stem.split("_")[0]
+
+
+def is_exercise(cell) -> bool:
+    return cell.cell_type == "code" and "exercise" in cell.metadata.get("tags", [])
+
+
+def exercise_functions(source: str) -> list[str]:
+    """The functions of an exercise cell whose body holds a solution to write, in order."""
+    lines = source.split("\n")
+    return [node.name for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef) and any(BEGIN in line for line in lines[node.lineno - 1:node.end_lineno])]
 
 
 def exercise_cells(notebook_path: str | Path) -> list[str]:
     """The sources of the cells tagged ``exercise`` in a notebook."""
     notebook = nbformat.read(notebook_path, as_version=4)
-    return [c.source for c in notebook.cells if c.cell_type == "code" and "exercise" in c.metadata.get("tags", [])]
+    return [cell.source for cell in notebook.cells if is_exercise(cell)]
+
+
+def _grading(grade_id: str, *, solution: bool = False, points: int | None = None, locked: bool = False) -> dict:
+    """nbgrader's cell metadata (schema 3)."""
+    meta = {"grade": points is not None, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def _new_cell(kind: str, source: str, grade_id: str, **grading):
+    make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+    cell = make(source)
+    cell.id = grade_id  # a stable id, so that regenerating changes nothing
+    cell.metadata = {"nbgrader": _grading(grade_id, **grading)}
+    return cell
+
+
+def _question_points(source: str) -> int:
+    """One point per numbered question in the cell (a questionnaire may be one list), at least one."""
+    return max(1, len(re.findall(r"^\s*\d+[.)]\s", source, re.M)))
+
+
+def model_answers(path: str | Path) -> dict[int, str]:
+    """{n: text} of the ``## Qn`` sections of a teacher's answer file (empty when there is none)."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    parts = re.split(r"^## Q(\d+)\b.*$", path.read_text(), flags=re.M)
+    return {int(number): text.strip() for number, text in zip(parts[1::2], parts[2::2])}
+
+
+def course_version(notebook: nbformat.NotebookNode, key: str,
+                   answers: dict[int, str] | None = None) -> nbformat.NotebookNode:
+    """The notebook as an nbgrader source: solution cells, autograded test cells, answer cells
+    (holding the model answers of ``answers``, {question number: text}, where given)."""
+    answers = answers or {}
+    course = nbformat.from_dict(notebook)
+    course.metadata.pop("papermill", None)
+    cells, n_exercise_cells, n_questions = [], 0, 0
+    source_cells = list(course.cells)
+    for index, cell in enumerate(source_cells):
+        tags = cell.metadata.get("tags", [])
+        if is_exercise(cell):
+            n_exercise_cells += 1
+            cell.metadata["nbgrader"] = _grading(f"ex{key}_{n_exercise_cells}", solution=True)
+            cells.append(cell)
+            for function in exercise_functions(cell.source):
+                cells.append(_new_cell(
+                    "code", f"# Checks your {function} (autograded, {EXERCISE_POINTS} point): gle_utils/checks/nb{key}.py\n"
+                    f'from gle_utils.exercises import check\n\ncheck("{key}", "{function}", globals())',
+                    f"test{key}_{function}", points=EXERCISE_POINTS, locked=True))
+        elif cell.cell_type == "markdown" and "answer" in tags:
+            if not (index and "question" in source_cells[index - 1].metadata.get("tags", [])):
+                raise ValueError(f"cell {index} is tagged 'answer' but does not follow a cell tagged 'question'")
+            cells.append(cell)  # the model answer: nbgrader's release replaces it whole
+        elif BEGIN in cell.source or END in cell.source:
+            # nbgrader takes any line holding the marker for a solution, even in prose about it.
+            raise ValueError(f"cell {index} holds a solution marker but is not tagged 'exercise' "
+                             "(in prose, say 'the solution markers' instead)")
+        else:
+            cells.append(cell)
+        if cell.cell_type == "markdown" and "question" in tags:
+            n_questions += 1
+            answer = _new_cell("markdown", answers.get(n_questions, TEXT_STUB), f"answer{key}_{n_questions}")
+            following = source_cells[index + 1] if index + 1 < len(source_cells) else None
+            if following is not None and following.cell_type == "markdown" and "answer" in following.metadata.get("tags", []):
+                answer = following
+            answer.metadata["nbgrader"] = _grading(f"answer{key}_{n_questions}", solution=True,
+                                                   points=_question_points(cell.source))
+            if answer is not following:
+                cells.append(answer)
+    course.cells = cells
+    return course
+
+
+def student_version(course: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The course notebook as nbgrader releases it: solutions blanked, every output cleared."""
+    student = nbformat.from_dict(course)
+    for cell in student.cells:
+        is_solution = cell.metadata.get("nbgrader", {}).get("solution", False)
+        stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+        blanked = blank_solutions(cell.source, stub)
+        # A solution cell without markers is replaced whole (nbgrader does the same).
+        cell.source = stub if is_solution and blanked == cell.source else blanked
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return student
+
+
+def course_notebooks(notebooks_dir: Path = REPO_ROOT / "notebooks") -> dict[str, nbformat.NotebookNode]:
+    """{stem: course version} of every numbered notebook."""
+    return {path.stem: course_version(nbformat.read(path, as_version=4), notebook_key(path),
+                                      model_answers(ANSWERS_DIR / f"{path.stem}.md"))
+            for path in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb"))}
 
 
 def load_exercises(notebook_stem: str) -> dict:
@@ -57,8 +177,13 @@ def load_exercises(notebook_stem: str) -> dict:
     """
     path = Path(os.environ.get("EXERCISE_NOTEBOOK") or STUDENT_DIR / f"{notebook_stem}.ipynb")
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such notebook (make the student versions: python tools/make_student.py)")
-    namespace: dict = {"__name__": f"exercises_{notebook_stem}"}
-    for source in exercise_cells(path):
-        exec(compile(source, f"{path.name} (exercise cell)", "exec"), namespace)
+        raise FileNotFoundError(f"{path}: no such notebook (make the student versions: make course)")
+    return run_exercise_cells(exercise_cells(path), f"{path.name} (exercise cell)")
+
+
+def run_exercise_cells(sources: list[str], filename: str = "<exercise cell>") -> dict:
+    """The namespace the exercise cells leave behind, as a notebook's globals() after running them."""
+    namespace: dict = {"__name__": "__main__"}
+    for source in sources:
+        exec(compile(source, filename, "exec"), namespace)
     return namespace

@@ -1,17 +1,41 @@
-"""The exercises: student versions up to date; every check passes on the solution, fails on the blank."""
+"""The exercises: every check passes on the solution and fails on the blank; student versions up to date.
 
-import os
-import subprocess
-import sys
+The checks run in this process, on the namespace the exercise cells leave behind, as nbgrader's
+test cells and `make check` run them.
+"""
+
+import importlib.util
+from functools import cache
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from gle_utils.exercises import blank_solutions, exercise_cells
+from gle_utils.checks import check, checks_of
+from gle_utils.exercises import (blank_solutions, course_version, exercise_functions, is_exercise, notebook_key,
+                                 run_exercise_cells, student_version)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CHECKS = sorted((REPO_ROOT / "tests" / "exercises").glob("check_*.py"))
+EXERCISES = [(path, function) for path in NOTEBOOKS
+             for cell in nbformat.read(path, as_version=4).cells if is_exercise(cell)
+             for function in exercise_functions(cell.source)]
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@cache
+def namespaces(path: Path) -> tuple[dict, dict]:
+    """What the exercise cells define: in the teacher's notebook, and in its student version."""
+    course = course_version(nbformat.read(path, as_version=4), notebook_key(path))
+    solution = run_exercise_cells([c.source for c in course.cells if is_exercise(c)], path.name)
+    blank = run_exercise_cells([c.source for c in student_version(course).cells if is_exercise(c)], path.name)
+    return solution, blank
 
 
 def test_blank_solutions_keeps_the_signature_and_indentation():
@@ -19,33 +43,35 @@ def test_blank_solutions_keeps_the_signature_and_indentation():
     assert blank_solutions(source) == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\ny = 2\n"
 
 
-def test_student_versions_are_up_to_date():
-    result = subprocess.run([sys.executable, "tools/make_student.py", "--check"], cwd=REPO_ROOT,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout
+def test_student_versions_are_up_to_date(capsys):
+    make_student = _load_tool("make_student")
+    out_of_date = make_student.write_students(make_student.course_notebooks(), check=True)
+    assert not out_of_date, capsys.readouterr().out
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_every_notebook_has_exercises_with_a_check(path):
-    cells = exercise_cells(path)
-    assert cells, "no cell tagged 'exercise'"
-    assert all("### BEGIN SOLUTION" in c for c in cells)
-    assert (REPO_ROOT / "tests" / "exercises" / f"check_{path.stem}.py").is_file()
-    tests = (REPO_ROOT / "tests" / "exercises" / f"check_{path.stem}.py").read_text().count("\ndef test_")
-    assert 2 <= tests, "each notebook has 2 to 4 exercises, each with a check"
+def test_every_exercise_has_checks_and_every_check_an_exercise(path):
+    functions = [function for p, function in EXERCISES if p == path]
+    assert 2 <= len(functions) <= 4, "each notebook has 2 to 4 exercises"
+    assert sorted(checks_of(notebook_key(path))) == sorted(functions)
 
 
-def run_check(check: Path, notebook: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "EXERCISE_NOTEBOOK": str(notebook)}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(check)],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+@pytest.mark.parametrize("path, function", EXERCISES, ids=[f"{p.stem[:2]}-{f}" for p, f in EXERCISES])
+def test_checks_pass_on_the_solution_and_each_fails_on_the_blank(path, function, capsys):
+    solution, blank = namespaces(path)
+    check(notebook_key(path), function, solution)
+    assert "checks passed" in capsys.readouterr().out
+    for one in checks_of(notebook_key(path))[function]:
+        with pytest.raises(Exception):  # noqa: B017 (NotImplementedError, or an assertion on what it returns)
+            one(blank)
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=[c.stem for c in CHECKS])
-def test_check_passes_on_the_solution_and_fails_on_the_blank(check):
-    stem = check.stem.removeprefix("check_")
-    solution = run_check(check, REPO_ROOT / "notebooks" / f"{stem}.ipynb")
-    assert solution.returncode == 0, solution.stdout[-3000:]
-    blank = run_check(check, REPO_ROOT / "notebooks" / "student" / f"{stem}.ipynb")
-    assert blank.returncode != 0
-    assert " passed" not in blank.stdout.splitlines()[-1], "some checks pass without any answer"
+def test_a_failed_check_says_which():
+    wrong = {"majority_baseline": lambda train, val: 0.5}
+    with pytest.raises(AssertionError) as failure:
+        check("01", "majority_baseline", wrong)
+    assert "Failed check: majority baseline on gaf table 1" in "\n".join(failure.value.__notes__)
+    with pytest.raises(NameError, match="run the exercise cell"):
+        check("01", "faceless_share", wrong)
+    with pytest.raises(ValueError, match="no exercise"):
+        check("01", "no_such_function", wrong)

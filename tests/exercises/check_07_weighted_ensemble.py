@@ -1,65 +1,8 @@
-"""Checks for the exercises of notebook 07. Run: make check NB=07"""
+"""The checks of notebook 07's exercises, on your notebooks/student/07_weighted_ensemble.ipynb. Run: make check NB=07
 
-import numpy as np
-import pytest
-
-from gle_utils.exercises import load_exercises
-
-ex = load_exercises("07_weighted_ensemble")
-
-NAN = [np.nan] * 3
-
-# Four photos, labels below. Photo 3 has no face: the face member "landmarks" has no output there.
-LANDMARKS = np.array([[.8, .1, .1], [.1, .8, .1], [.1, .1, .8], NAN])       # right wherever it has a say
-WHOLE = np.array([[.1, .8, .1], [.1, .8, .1], [.1, .8, .1], [.7, .2, .1]])  # always Neutral, but photo 3
-NOISE = np.array([[.1, .1, .8], [.1, .1, .8], [.1, .1, .8], [0, .9, .1]])   # always wrong-ish
-LABELS = ["Positive", "Neutral", "Negative", "Positive"]
-WEIGHTS = {"landmarks": 0.9, "whole_image": 0.5, "noise": 0.4}
+The checks are written once, in gle_utils/checks/nb07.py; the course's autograded test cells run the same.
+"""
 
 
-def test_weighted_vote_by_hand():
-    probabilities = {"landmarks": np.array([[.6, .3, .1]]), "whole_image": np.array([[.2, .2, .6]])}
-    # (0.6 * [.6 .3 .1] + 0.9 * [.2 .2 .6]) / (0.6 + 0.9) = [.54 .36 .60] / 1.5: Negative
-    scores = np.asarray(ex["weighted_vote"](probabilities, {"landmarks": 0.6, "whole_image": 0.9}))
-    assert scores == pytest.approx(np.array([[0.36, 0.24, 0.40]]))
-    # More say to the landmarks: (2 * [.6 .3 .1] + 0.9 * [.2 .2 .6]) / 2.9 = [1.38 .78 .74] / 2.9: Positive
-    scores = np.asarray(ex["weighted_vote"](probabilities, {"landmarks": 2.0, "whole_image": 0.9}))
-    assert scores == pytest.approx(np.array([[1.38, 0.78, 0.74]]) / 2.9)
-
-
-def test_weighted_vote_a_faceless_photo_is_decided_by_the_whole_image_member():
-    scores = np.asarray(ex["weighted_vote"]({"landmarks": LANDMARKS, "whole_image": WHOLE}, WEIGHTS))
-    assert scores.shape == (4, 3)
-    assert scores[3] == pytest.approx([.7, .2, .1])
-    assert scores[0] == pytest.approx((0.9 * LANDMARKS[0] + 0.5 * WHOLE[0]) / 1.4)
-    assert scores.sum(axis=1) == pytest.approx(np.ones(4))
-
-
-def test_weighted_vote_no_member_present_gives_nan():
-    other = np.array([[.2, .6, .2]] * 3 + [NAN])         # another face member: no output on photo 3 either
-    scores = np.asarray(ex["weighted_vote"]({"landmarks": LANDMARKS, "vggface": other},
-                                            {"landmarks": 1.0, "vggface": 0.5}))
-    assert np.isnan(scores[3]).all()
-    assert scores[:3] == pytest.approx((LANDMARKS[:3] + 0.5 * other[:3]) / 1.5)
-
-
-def test_accuracy_weights_count_only_the_photos_with_an_output():
-    probabilities = {"landmarks": np.vstack([LANDMARKS[:2], [[.8, .1, .1]], [NAN]]), "whole_image": WHOLE}
-    weights = ex["accuracy_weights"](probabilities, LABELS)
-    assert set(weights) == {"landmarks", "whole_image"}
-    assert weights["landmarks"] == pytest.approx(2 / 3)    # right on photos 0 and 1, wrong on 2; 3 has no output
-    assert weights["whole_image"] == pytest.approx(2 / 4)  # right on photos 1 and 3
-
-
-def test_leave_one_out_gain_two_members():
-    gains = ex["leave_one_out_gain"]({"landmarks": LANDMARKS, "whole_image": WHOLE}, WEIGHTS, LABELS)
-    # Both: 4 of 4 right. Without landmarks: whole_image alone, 2 of 4. Without whole_image: the
-    # faceless photo 3 has no answer (an error), 3 of 4.
-    assert gains == pytest.approx({"landmarks": 0.5, "whole_image": 0.25})
-
-
-def test_leave_one_out_gain_a_weak_member_can_hurt():
-    gains = ex["leave_one_out_gain"]({"landmarks": LANDMARKS, "whole_image": WHOLE, "noise": NOISE}, WEIGHTS, LABELS)
-    # All three: 3 of 4 (noise outvotes whole_image on photo 3). Without landmarks 1 of 4, without
-    # whole_image 3 of 4, without noise 4 of 4.
-    assert gains == pytest.approx({"landmarks": 0.5, "whole_image": 0.0, "noise": -0.25})
+def test_exercise(exercise_check, ex):
+    exercise_check(ex)
