@@ -4,8 +4,10 @@
     python tools/navigation.py --check   # exit 1 if any of them is out of date (tests use it)
 
 Each notebook gets a first and a last markdown cell tagged "navigation" with links to the previous
-notebook, the index (the README's list) and the next notebook. The README's list of notebooks,
-between the markers below, is written from each notebook's title (its first "# " heading).
+notebook, the index (the README's list) and the next notebook. Appendices (``A1_*.ipynb``, ...)
+stand outside that chain: their links go back to the notebook they extend (the last one named
+in their "**Prerequisites:**" line) and to the index. The README's list of notebooks, between
+the markers below, is written from each notebook's title (its first "# " heading), appendices last.
 """
 
 import argparse
@@ -51,6 +53,20 @@ def navigation_text(paths: list[Path], titles: list[str], i: int) -> str:
     return " | ".join(parts)
 
 
+def appendix_navigation_text(notebook, paths: list[Path], titles: list[str]) -> str:
+    """An appendix's links: back to the notebook it extends, and the index."""
+    parts = ["[Index](../README.md#the-notebooks)"]
+    for cell in notebook.cells:
+        match = re.search(r"^\*\*Prerequisites:\*\*(.*)$", cell.source, re.M) if cell.cell_type == "markdown" else None
+        if match:
+            numbers = re.findall(r"\b(\d\d)\b", match.group(1))
+            extended = [i for i, path in enumerate(paths) if numbers and path.name[:2] == numbers[-1]]
+            if extended:
+                parts.insert(0, f"[← {titles[extended[0]]}]({paths[extended[0]].name})")
+            break
+    return " | ".join(parts)
+
+
 def with_navigation(notebook, text: str):
     """The notebook with exactly one navigation cell at the top and one at the bottom."""
     cells = [c for c in notebook.cells if "navigation" not in c.metadata.get("tags", [])]
@@ -64,7 +80,7 @@ def with_navigation(notebook, text: str):
 def readme_index(paths: list[Path], notebooks: list) -> str:
     lines = [START, "", "| # | notebook | reproduces |", "|---|---|---|"]
     for path, notebook in zip(paths, notebooks):
-        number = path.name[:2]
+        number = path.name.split("_", 1)[0]
         lines.append(f"| {number} | [{title_of(notebook)}](notebooks/{path.name}) | {paper_part(notebook)} |")
     return "\n".join(lines + ["", END])
 
@@ -76,9 +92,13 @@ def main() -> int:
     paths = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
     notebooks = [nbformat.read(p, as_version=4) for p in paths]
     titles = [title_of(nb) for nb in notebooks]
+    appendix_paths = sorted(NOTEBOOKS_DIR.glob("A[0-9]_*.ipynb"))
+    appendices = [nbformat.read(p, as_version=4) for p in appendix_paths]
+    links = [navigation_text(paths, titles, i) for i in range(len(paths))]
+    links += [appendix_navigation_text(notebook, paths, titles) for notebook in appendices]
     stale = []
-    for i, (path, notebook) in enumerate(zip(paths, notebooks)):
-        text = nbformat.writes(with_navigation(notebook, navigation_text(paths, titles, i))) + "\n"
+    for path, notebook, link in zip(paths + appendix_paths, notebooks + appendices, links):
+        text = nbformat.writes(with_navigation(notebook, link)) + "\n"
         if path.read_text() != text:
             stale.append(path.name)
             if not args.check:
@@ -87,7 +107,7 @@ def main() -> int:
     if START not in readme or END not in readme:
         print(f"README.md lacks the markers {START} ... {END}")
         return 1
-    new_readme = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: readme_index(paths, notebooks), readme, flags=re.S)
+    new_readme = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: readme_index(paths + appendix_paths, notebooks + appendices), readme, flags=re.S)
     if new_readme != readme:
         stale.append("README.md")
         if not args.check:
