@@ -90,7 +90,7 @@ LANDMARK_AGGREGATE = "sum"
 UNKNOWN = "unknown"
 
 # When the ImageNet VGG16 weights are on this machine, whole_image_model("auto") builds the authors'
-# whole-image CNN. They fine-tuned all of it for 20-30 epochs; on a CPU that takes hours, so by
+# whole-image CNN. The paper trained it for 30 epochs (section 3); on a CPU that takes hours, so by
 # default only its new head is trained, for 5 epochs. Pass whole_image_settings={} for theirs.
 WHOLE_IMAGE_SETTINGS = {"epochs": 5, "train_base": False}
 

@@ -28,7 +28,7 @@ Two things look at the whole photo rather than at its faces:
 * The whole-image MEMBER of the ensemble. The authors fine-tuned ImageNet VGG16 on the
   whole photo: conv layers -> global average pooling -> Dense(256, relu) -> Dropout(0.5) ->
   Dense(3, softmax); Adagrad, learning rate 1e-4 (decay 1e-4), batch 40, augmentation
-  (rotation 10 degrees, zoom 0.1, channel shift 5, horizontal flip), 20-30 epochs. It
+  (rotation 10 degrees, zoom 0.1, channel shift 5, horizontal flip), 30 epochs (paper, section 3). It
   votes on every photo, and is the ONLY voter on photos where no face was found.
   That needs the ImageNet weights, which Keras downloads from the internet on first use.
   ``whole_image_model("auto")`` builds the authors' head when the weights file is already
@@ -328,7 +328,7 @@ class WholeImageVGG16:
     epochs is slow (``train_base=False`` trains the head only).
     """
 
-    def __init__(self, weights: str | Path | None, image_size: int = 224, epochs: int = 20,
+    def __init__(self, weights: str | Path | None, image_size: int = 224, epochs: int = 30,
                  batch_size: int = 40, learning_rate: float = 1e-4, decay: float = 1e-4,
                  train_base: bool = True, seed: int = config.SEED, verbose: bool = True):
         self.weights = None if weights is None else str(weights)

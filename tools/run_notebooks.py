@@ -4,6 +4,7 @@
     python tools/run_notebooks.py notebooks/02_*.ipynb   # some notebooks
     python tools/run_notebooks.py --dataset gaf --data-dir /path/to/GAF --output-dir runs/gaf
     python tools/run_notebooks.py -p n_trees=20 -p n_repeats=2 ...    # change a parameters cell's value
+    python tools/run_notebooks.py --jobs 2 ...           # two notebooks at a time, each in its own process
 
 In place (the default on the demo data) the committed notebooks get fresh outputs and every
 figure in figures/ is rewritten. Outputs of cells tagged "shows-photos" are replaced by a
@@ -19,8 +20,10 @@ import argparse
 import ast
 import os
 import re
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -107,6 +110,19 @@ def parameter(text: str) -> tuple[str, object]:
         return name, value
 
 
+def in_own_process(source: Path, args: argparse.Namespace) -> int:
+    """Run one notebook by calling this script on it in a new process (``--jobs``); its exit code."""
+    command = [sys.executable, __file__, str(source), "--dataset", args.dataset]
+    for option, value in (("--data-dir", args.data_dir), ("--backbone", args.backbone), ("--output-dir", args.output_dir)):
+        if value is not None:
+            command += [option, str(value)]
+    own = parameter_names(source)
+    for name, value in args.parameter:
+        if name in own:
+            command += ["-p", f"{name}={value!r}"]
+    return subprocess.run(command).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook, NN_*.ipynb then A*_*.ipynb")
@@ -117,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="write executed copies here instead of in place (default for --dataset gaf: runs/gaf)")
     parser.add_argument("-p", "--parameter", type=parameter, action="append", default=[], metavar="NAME=VALUE",
                         help="set a variable of the notebooks' parameters cells, e.g. -p n_trees=20 (repeatable)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="notebooks run at the same time, each in its own process (default 1: one after another)")
     args = parser.parse_args(argv)
     if args.dataset == "gaf" and not args.data_dir:
         parser.error("--dataset gaf needs --data-dir: the folder with train/, val/ and test/")
@@ -134,6 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(dict(args.parameter)) - set().union(*(parameter_names(path) for path in notebooks))
     if unknown:
         parser.error(f"no notebook has the parameter(s) {sorted(unknown)}; see each notebook's parameters cell")
+    if args.jobs > 1:
+        with ThreadPoolExecutor(args.jobs) as pool:
+            codes = list(pool.map(lambda source: in_own_process(source.resolve(), args), notebooks))
+        failed = [source.name for source, code in zip(notebooks, codes) if code != 0]
+        if failed:
+            print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1 if failed else 0
     for source in notebooks:
         source = source.resolve()
         target = source if output_dir is None else output_dir.resolve() / source.name
