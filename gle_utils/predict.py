@@ -28,7 +28,7 @@ weights and calibration from the val photos) and named in every output:
     expression   the default: MTCNN finds the faces (small ones too), and the paper's members are
                  joined by the zero-shot valence of two networks trained on facial expressions
                  (``gle_utils.expression``, ``ensemble.ZeroShotValence``: nothing trained). Chosen by measurement on real group photos
-                 (``pipeline.load_check_set``) and the demo test split: see the README.
+                 (``datasets.load_check_set``) and the demo test split: see the README.
     paper        the paper's pipeline: the sequential HOG-then-Haar detector, the face-ID
                  stand-in for VGGFace, landmarks, the whole image (notebook 07 trains and saves it).
 

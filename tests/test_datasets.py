@@ -1,9 +1,14 @@
 """load_gaf(): the GAF folder layout -> (path, split, label), with clear messages for problems."""
 
+import json
+import zipfile
+
 import numpy as np
 import pytest
 from PIL import Image
 
+from gle_utils import datasets, downloads
+from gle_utils.config import CLASSES
 from gle_utils.datasets import DatasetLayoutError, load_dataset, load_gaf
 
 
@@ -116,3 +121,52 @@ def test_broken_files_are_listed_and_the_load_goes_on(gaf):
     assert set(map(lambda p: p.split("/")[-1], skipped)) == {"bomb.png", "truncated.jpg", "empty.jpg"}
     reasons = " ".join(skipped.values())
     assert "decompression bomb" in reasons and "truncated" in reasons and "empty" in reasons
+
+
+# ------------------------------------------------------------------ the real-photo check set
+
+def fake_package(folder, members: dict) -> str:
+    """A wheel-like zip holding JPEGs at the given member paths (member -> (width, height))."""
+    archive = folder / "fake-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for member, (width, height) in members.items():
+            image = folder / "photo.jpg"
+            Image.fromarray(np.full((height, width, 3), 120, np.uint8)).save(image)
+            zf.write(image, member)
+    return str(archive)
+
+
+def test_the_check_set_loads_from_a_package_archive_without_network(tmp_path):
+    folder = tmp_path / "meta"
+    folder.mkdir()
+    archive = fake_package(tmp_path, {"pkg/a.jpg": (40, 30), "pkg/b.jpg": (20, 20), "pkg/c.jpg": (10, 10)})
+    entry = {"source": "fake==1.0", "licence": "MIT", "label": "Positive"}
+    photos = [dict(entry, name="a", member="pkg/a.jpg", width=40, height=30, boxes=[[1, 2, 11, 12]]),
+              dict(entry, name="b", member="pkg/b.jpg", width=20, height=20, label="Negative"),  # boxes.json
+              dict(entry, name="c", member="pkg/c.jpg", width=99, height=99, boxes=[])]  # not the labelled photo
+    (folder / "check_set.json").write_text(json.dumps({"photos": photos}))
+    (folder / "boxes.json").write_text(json.dumps({"photos": [{"name": "b", "boxes": [[0, 0, 5, 5]]}]}))
+    table = datasets.load_check_set(folder / "check_set.json", tmp_path / "photos", {"fake==1.0": archive},
+                                    verbose=False)
+    assert table.name.tolist() == ["a", "b"] and table.label.tolist() == ["Positive", "Negative"]
+    assert (table.split == "check").all() and table.attrs["dataset"] == "real-photo check set"
+    assert table.boxes.tolist() == [[(1, 2, 11, 12)], [(0, 0, 5, 5)]]
+    assert Image.open(table.path[0]).size == (40, 30)
+    [(name, reason)] = table.attrs["skipped"]
+    assert name == "c" and "expected 99x99" in reason and not (tmp_path / "photos" / "c.jpg").exists()
+    # A second load reads the cached copies (no archive needed).
+    again = datasets.load_check_set(folder / "check_set.json", tmp_path / "photos", {}, verbose=False)
+    assert again.path.tolist() == table.path.tolist()
+
+
+def test_the_check_set_metadata_is_complete():
+    meta = json.loads(datasets.CHECK_SET_JSON.read_text())["photos"]
+    checked = json.loads((datasets.CHECK_SET_JSON.parent / "boxes.json").read_text())["photos"]
+    boxes = {p["name"]: p["boxes"] for p in checked}
+    assert len({p["name"] for p in meta}) == len(meta) >= 8
+    for photo in meta:
+        assert photo["label"] in CLASSES and photo["licence"]
+        assert photo["source"] in downloads.PINNED_SHA256, "every archive is pinned by its sha256"
+        found = photo.get("boxes", boxes.get(photo["name"]))
+        assert found and all(0 <= x0 < x1 <= photo["width"] and 0 <= y0 < y1 <= photo["height"]
+                             for x0, y0, x1, y1 in found)

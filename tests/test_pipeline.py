@@ -6,15 +6,12 @@ not the accuracy.
 """
 
 import json
-import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from PIL import Image
-
-from gle_utils import datasets, downloads, ensemble, pipeline
+from gle_utils import datasets, ensemble, pipeline
 from gle_utils.config import CLASSES
 
 N_TREES = 10
@@ -234,52 +231,3 @@ def test_train_model_takes_another_detector(trained):
                                     whole_image="offline", progress=False)
     assert model.name == "paper" and model.detector == "mtcnn" and "detector: mtcnn" in model.describe()
     assert [m.name for m in model.ensemble.members] == [m.name for m in paper.ensemble.members]
-
-
-# ------------------------------------------------------------------ the real-photo check set
-
-def fake_package(folder, members: dict) -> str:
-    """A wheel-like zip holding JPEGs at the given member paths (member -> (width, height))."""
-    archive = folder / "fake-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(archive, "w") as zf:
-        for member, (width, height) in members.items():
-            image = folder / "photo.jpg"
-            Image.fromarray(np.full((height, width, 3), 120, np.uint8)).save(image)
-            zf.write(image, member)
-    return str(archive)
-
-
-def test_the_check_set_loads_from_a_package_archive_without_network(tmp_path):
-    folder = tmp_path / "meta"
-    folder.mkdir()
-    archive = fake_package(tmp_path, {"pkg/a.jpg": (40, 30), "pkg/b.jpg": (20, 20), "pkg/c.jpg": (10, 10)})
-    entry = {"source": "fake==1.0", "licence": "MIT", "label": "Positive"}
-    photos = [dict(entry, name="a", member="pkg/a.jpg", width=40, height=30, boxes=[[1, 2, 11, 12]]),
-              dict(entry, name="b", member="pkg/b.jpg", width=20, height=20, label="Negative"),  # boxes.json
-              dict(entry, name="c", member="pkg/c.jpg", width=99, height=99, boxes=[])]  # not the labelled photo
-    (folder / "check_set.json").write_text(json.dumps({"photos": photos}))
-    (folder / "boxes.json").write_text(json.dumps({"photos": [{"name": "b", "boxes": [[0, 0, 5, 5]]}]}))
-    table = pipeline.load_check_set(folder / "check_set.json", tmp_path / "photos", {"fake==1.0": archive},
-                                    verbose=False)
-    assert table.name.tolist() == ["a", "b"] and table.label.tolist() == ["Positive", "Negative"]
-    assert (table.split == "check").all() and table.attrs["dataset"] == "real-photo check set"
-    assert table.boxes.tolist() == [[(1, 2, 11, 12)], [(0, 0, 5, 5)]]
-    assert Image.open(table.path[0]).size == (40, 30)
-    [(name, reason)] = table.attrs["skipped"]
-    assert name == "c" and "expected 99x99" in reason and not (tmp_path / "photos" / "c.jpg").exists()
-    # A second load reads the cached copies (no archive needed).
-    again = pipeline.load_check_set(folder / "check_set.json", tmp_path / "photos", {}, verbose=False)
-    assert again.path.tolist() == table.path.tolist()
-
-
-def test_the_check_set_metadata_is_complete():
-    meta = json.loads(pipeline.CHECK_SET_JSON.read_text())["photos"]
-    checked = json.loads((pipeline.CHECK_SET_JSON.parent / "boxes.json").read_text())["photos"]
-    boxes = {p["name"]: p["boxes"] for p in checked}
-    assert len({p["name"] for p in meta}) == len(meta) >= 8
-    for photo in meta:
-        assert photo["label"] in CLASSES and photo["licence"]
-        assert photo["source"] in downloads.PINNED_SHA256, "every archive is pinned by its sha256"
-        found = photo.get("boxes", boxes.get(photo["name"]))
-        assert found and all(0 <= x0 < x1 <= photo["width"] and 0 <= y0 < y1 <= photo["height"]
-                             for x0, y0, x1, y1 in found)
