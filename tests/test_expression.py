@@ -173,6 +173,17 @@ def test_expression_backbones_share_the_interface(name):
         backbone.features(np.zeros((1, 150, 150, 3), np.uint8))
 
 
+@pytest.mark.parametrize("name", expression.EXPRESSION_BACKBONES)
+def test_the_batch_size_changes_no_feature(name, real_faces):
+    # The expression networks run 8 chips a batch (less memory); no layer mixes the chips of a
+    # batch, so any batch size gives the same features, to the bit.
+    backbone = backbones.get_backbone(name)
+    assert backbone.batch_size == 8
+    chips = chips_of(backbone, real_faces)
+    small, large = (backbone.features(chips, batch_size=size, progress=False) for size in (backbone.batch_size, 32))
+    assert all(np.array_equal(small[set_name], large[set_name]) for set_name in backbone.feature_sets)
+
+
 def test_unknown_backbone_lists_the_expression_ones():
     with pytest.raises(ValueError, match="fer2013-xception"):
         backbones.get_backbone("affectnet")
