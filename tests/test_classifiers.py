@@ -120,3 +120,31 @@ def test_table2_layout_puts_the_papers_number_in_its_own_column():
     assert table.iloc[2][classifiers.PAPER_COLUMN] == ""
     assert classifiers.paper_accuracy("random_forest", "vggface_bgr_avgpool") == "70.11"
     assert classifiers.paper_accuracy("svm", "centrist") == "52.97"
+
+
+def test_fits_at_the_same_time_give_the_same_accuracies(problem):
+    X, y = problem
+    sets, models = {"narrow": X[:, :5], "wide": X}, ["mlp", "random_forest", "logistic_regression"]
+    one_at_a_time = evaluate(sets, y, model_names=models, n_repeats=2, n_estimators=10, seed=3, verbose=False)
+    two_at_a_time = evaluate(sets, y, model_names=models, n_repeats=2, n_estimators=10, seed=3, n_jobs=2,
+                             verbose=False)
+    pd.testing.assert_frame_equal(one_at_a_time, two_at_a_time)
+    # Rows keep the order of the feature sets, repeats and models, whatever order the fits ran in
+    # (the widest set's fits start first).
+    assert list(one_at_a_time.feature_set) == ["narrow"] * 6 + ["wide"] * 6
+    assert list(one_at_a_time.repeat) == [0, 0, 0, 1, 1, 1] * 2
+    assert list(one_at_a_time.model) == models * 4
+
+
+def test_a_given_split_replaces_the_random_ones_and_skips_rows_without_features(problem):
+    X, y = problem
+    X = X.copy()
+    X[[0, 1]] = np.nan                        # two faceless photos, one on each side
+    is_train = np.arange(len(y)) % 3 != 0      # rows 1, 2, 4, 5, ... train; 0, 3, 6, ... test
+    table = evaluate(X, y, model_names=["logistic_regression"], train_test=(is_train, ~is_train), verbose=False)
+    assert len(table) == 1 and table.repeat.iloc[0] == 0
+    assert (table.n_train.iloc[0], table.n_test.iloc[0]) == (is_train.sum() - 1, (~is_train).sum() - 1)
+    keep = ~np.isnan(X).any(axis=1)
+    model = make_classifier("logistic_regression").fit(X[is_train & keep], class_indices(y[is_train & keep]))
+    expected = (model.predict(X[~is_train & keep]) == class_indices(y[~is_train & keep])).mean()
+    assert table.accuracy.iloc[0] == pytest.approx(expected)
