@@ -6,12 +6,14 @@
 #   make test-fast   the unit tests only (skips what is marked slow: every notebook run), a few minutes
 #   make bench       per notebook: cold and warm wall time, peak memory; writes the README's Timings table
 # Options: make run DATASET=gaf DATA_DIR=/path/to/GAF   (writes to runs/gaf/, figures included)
+#          make run JOBS=1                                 (one notebook at a time; default: two)
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATASET ?= demo
 DATA_DIR ?=
+JOBS ?= 2
 
 .PHONY: setup data run test test-fast bench student course check clean
 
@@ -29,13 +31,13 @@ data: setup
 	$(BIN)/python -m gle_utils.backbones --fetch
 
 run: data
-	$(BIN)/python tools/run_notebooks.py --dataset $(DATASET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+	$(BIN)/python tools/run_notebooks.py --jobs $(JOBS) --dataset $(DATASET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 test: data
-	$(BIN)/python -m pytest tests --durations=15
+	$(BIN)/python -m pytest tests -n 2 --dist loadgroup --durations=15
 
 test-fast: data
-	$(BIN)/python -m pytest -q tests -m "not slow"
+	$(BIN)/python -m pytest -q tests -m "not slow" -n 2
 
 bench: data
 	$(BIN)/python tools/benchmark.py

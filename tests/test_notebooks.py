@@ -1,11 +1,18 @@
-"""Every notebook runs once, end to end, on the demo data, the way `make run` runs it, into a
-temporary folder. Its executed copy is then checked: no error, every figure it names written,
-and the cells marked `# NBVAL_CHECK_OUTPUT` print what the committed notebook shows.
+"""Every notebook runs once, end to end, on the demo data, the way `make run` runs it (two at a
+time, each in its own process), into a temporary folder. Each executed copy is then checked: no
+error, every figure it names written, and the cells marked `# NBVAL_CHECK_OUTPUT` print what the
+committed notebook shows.
+
+`make test` runs pytest in two processes (pytest-xdist, ``--dist loadgroup``): the tests marked
+``xdist_group("series")`` (these, then the series on a GAF layout, which reuses their cache) stay
+together in one process and, the largest group, start first; the other process takes the unit
+tests meanwhile.
 
 The comparison is nbval-lax's, done on the one execution: text/plain results and stream text,
 each stream seen as a terminal shows it (progress bars dropped, as `make run` saves them).
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -45,18 +52,41 @@ def code_cells(notebook) -> list:
     return [c for c in notebook.cells if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
 
 
+@pytest.fixture(scope="session")
+def executed_series(request, tmp_path_factory, run_notebooks):
+    """The folder holding every notebook whose test was selected (all of them in `make test`),
+    each executed once as `make run` runs them: two at a time, in the series' order (a later
+    notebook finds the detections and features of the earlier ones in the cache). Figures go to
+    <folder>/figures and trained models to a temporary folder."""
+    selected = [str(item.callspec.params["path"]) for item in request.session.items
+                if item.originalname == "test_notebook_runs_and_matches_its_committed_outputs"]
+    folder = tmp_path_factory.mktemp("executed")
+    models_before = os.environ.get("GLE_MODELS_DIR")
+    os.environ["GLE_MODELS_DIR"] = str(folder / "models")
+    try:
+        run_notebooks.main(selected + ["--output-dir", str(folder), "--jobs", "2"])  # a failure shows in its test
+    finally:
+        if models_before is None:
+            del os.environ["GLE_MODELS_DIR"]
+        else:
+            os.environ["GLE_MODELS_DIR"] = models_before
+        os.environ.pop("GLE_FIGURES_DIR", None)  # set by main() for --output-dir
+    return folder
+
+
 @pytest.mark.slow
+@pytest.mark.xdist_group("series")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_and_matches_its_committed_outputs(path, outputs_in_tmp, run_notebooks):
-    executed_path = outputs_in_tmp / path.name
-    run_notebooks.run_notebook(path, executed_path, parameters={})  # raises on a cell's error
+def test_notebook_runs_and_matches_its_committed_outputs(path, executed_series, run_notebooks):
+    executed_path = executed_series / path.name
+    assert executed_path.is_file(), f"{path.name} did not run (see the captured output above)"
     executed, committed = nbformat.read(executed_path, as_version=4), nbformat.read(path, as_version=4)
 
     errors = [o for c in code_cells(executed) for o in c.outputs if o.output_type == "error"]
     assert errors == []
 
     named = set(re.findall(r"save_fig\(\s*[\"']([\w-]+)[\"']", path.read_text()))
-    written = {p.stem for p in (outputs_in_tmp / "figures").rglob("*.png")}
+    written = {p.stem for p in (executed_series / "figures").rglob("*.png")}
     assert named <= written, f"figures named but not written: {sorted(named - written)}"
 
     differences = []

@@ -57,6 +57,7 @@ def printed_lines(notebook) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("series")
 def test_the_series_runs_on_the_demo_photos_laid_out_as_gaf(tmp_path, outputs_in_tmp, run_notebooks):
     data_dir = tmp_path / "GAF"
     link_gaf_folder(demo_photos(), data_dir)
@@ -66,6 +67,7 @@ def test_the_series_runs_on_the_demo_photos_laid_out_as_gaf(tmp_path, outputs_in
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("series")
 def test_a_class_without_faces_gets_a_plain_message_and_no_traceback(tmp_path, outputs_in_tmp, run_notebooks):
     """About 30 photos, no test/ folder, and in one class (Negative) no photo has a face the
     paper's detector finds: every notebook must end without an error and say so in words."""
