@@ -34,7 +34,7 @@ run: data
 	$(BIN)/python tools/run_notebooks.py --jobs $(JOBS) --dataset $(DATASET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 test: data
-	$(BIN)/python -m pytest tests -n 2 --dist loadgroup --durations=15
+	$(BIN)/python -m pytest tests -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 test-fast: data
 	$(BIN)/python -m pytest -q tests -m "not slow" -n 2

@@ -8,6 +8,13 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_collection_modifyitems(items):
+    """The notebook runs (tests/test_notebooks.py) first: they are the longest part of `make test`,
+    which gives them one of its two processes while the other takes the unit tests (Makefile:
+    ``-n 2 --dist loadfile --no-loadscope-reorder``). A stable sort: the order inside each part is kept."""
+    items.sort(key=lambda item: item.path.name != "test_notebooks.py")
+
+
 @pytest.fixture(scope="session")
 def run_notebooks():
     """tools/run_notebooks.py as a module: the tests execute notebooks the way `make run` does."""
