@@ -68,6 +68,16 @@ def tidy(path: Path) -> None:
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
+        # One stream output per run of prints, as a notebook shows it: the kernel splits printed
+        # text into messages by timing, so an output may otherwise end in a "\n" or not, run by run.
+        merged = []
+        for output in cell.outputs:
+            if (output.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                    and merged[-1].name == output.name):
+                merged[-1].text += output.text
+            else:
+                merged.append(output)
+        cell.outputs = merged
         if "shows-photos" in cell.metadata.get("tags", []):
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=PHOTO_NOTE)]
         for output in cell.outputs:
