@@ -34,19 +34,23 @@ import json
 import os
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dlib
 import face_recognition_models
 import h5py
-import keras
 import numpy as np
-import tensorflow as tf
-from keras import layers
 from tqdm import tqdm
 
 from . import downloads, faces
 from .config import SEED, shown_path
 from .io import as_rgb_array
+
+# Keras (and TensorFlow under it) is imported inside the functions that build or run a network,
+# not here: importing it costs about 3 s and 0.5 GB, and a notebook that finds all its features
+# in the cache never runs a network.
+if TYPE_CHECKING:
+    import keras
 
 BACKBONES = ("vggface", "faceid-resnet", "auto")
 
@@ -89,6 +93,9 @@ def build_vggface(include_top: bool = True) -> keras.Model:
     The weights start at zero (cheap) and are filled in afterwards: load_vggface_weights
     or fill_vggface_randomly.
     """
+    import keras
+    from keras import layers
+
     image = keras.Input(shape=(224, 224, 3) if include_top else (None, None, 3), name="input_1")
     x = image
     for block, convolutions, filters in VGG16_BLOCKS:
@@ -339,6 +346,8 @@ def _conv(x, weights: dict, name: str, stride: int = 1, relu: bool = True):
     The per-channel affine (dlib's frozen batch norm) is folded into the convolution:
     (x * W + b) * s + t = x * (W s) + (b s + t). Stride 1 pads 'same'; stride 2 pads nothing.
     """
+    from keras import layers
+
     kernel, bias = weights[f"{name}/conv/filters"], weights[f"{name}/conv/bias"]
     scale, shift = weights[f"{name}/scale/weights"], weights[f"{name}/scale/biases"]
     conv = layers.Conv2D(kernel.shape[-1], kernel.shape[:2], strides=stride,
@@ -351,6 +360,8 @@ def _conv(x, weights: dict, name: str, stride: int = 1, relu: bool = True):
 
 def _block(x, weights: dict, name: str):
     """Residual block: conv + relu, conv, add the input, relu."""
+    from keras import layers
+
     y = _conv(x, weights, f"{name}/conv1")
     y = _conv(y, weights, f"{name}/conv2", relu=False)
     return layers.ReLU(name=f"{name}_out")(layers.Add()([y, x]))
@@ -363,6 +374,9 @@ def _down_block(x, weights: dict, name: str):
     of different sizes by zero-padding the smaller at the bottom/right: here the main path
     (3x3 stride 2, no padding) comes out one pixel smaller when the input size is even (8 -> 3 vs 4).
     """
+    import keras
+    from keras import layers
+
     y = _conv(x, weights, f"{name}/conv1", stride=2)
     y = _conv(y, weights, f"{name}/conv2", relu=False)
     shortcut = layers.AveragePooling2D(2, name=f"{name}_pool")(x)
@@ -384,6 +398,9 @@ def build_faceid_resnet(weights: dict[str, np.ndarray]) -> keras.Model:
     a 256 x 128 matrix (no bias). Each stage's output is also averaged over its pixels, giving one
     vector per stage: the inner layers that still carry expression (see PAPER_COUNTERPARTS).
     """
+    import keras
+    from keras import layers
+
     chip = keras.Input(shape=(150, 150, 3), name="chip")
     x = _conv(chip, weights, "conv32_down", stride=2)
     x = layers.MaxPooling2D(3, strides=2, name="stem_pool")(x)
@@ -462,6 +479,8 @@ def _compiled(model: keras.Model, preprocess, batch_size: int, size: int, xla: b
     ``xla=False`` keeps TensorFlow's own kernels: on a CPU, XLA runs depthwise and separable
     convolutions (the expression networks are made of them) 10 to 40 times slower.
     """
+    import tensorflow as tf
+
     def both_passes(chips):
         x = tf.cast(chips, tf.float32)
         return {"rgb": model(preprocess(x, False), training=False),
@@ -473,7 +492,10 @@ def _compiled(model: keras.Model, preprocess, batch_size: int, size: int, xla: b
 
 
 class Backbone:
-    """What every backbone offers; subclasses set the attributes, ``prepare`` and ``_model``."""
+    """What every backbone offers; subclasses set the attributes, ``prepare`` and ``_model``.
+
+    The network is built (and its weights read) on first use, once per process: a notebook that
+    finds every feature in the cache never builds it."""
 
     name: str
     input_size: int
@@ -544,7 +566,6 @@ class VGGFaceBackbone(Backbone):
         if not include_top:
             print(f"VGGFace without its top ({VGGFACE_FILES[False]}): only 'avgpool' is available; "
                   f"'fc7', the paper's second feature set, needs the full file {VGGFACE_FILES[True]}.")
-        self._model()  # build (and load) now, once per process
 
     def prepare(self, image: np.ndarray, face: faces.Face) -> np.ndarray:
         """As the authors: the detected box, no margin, no alignment, resized to 224x224."""
@@ -558,6 +579,9 @@ class VGGFaceBackbone(Backbone):
 @cache
 def _vggface_feature_model(include_top: bool, weights_path: Path | None) -> keras.Model:
     """One forward pass, both of the paper's feature sets: avgpool and fc7 (its Dense output, pre-ReLU)."""
+    import keras
+    from keras import layers
+
     model = vggface_model(include_top, weights_path)
     outputs = {"avgpool": layers.GlobalAveragePooling2D(name="avgpool")(model.get_layer("pool5").output)}
     if include_top:
@@ -573,9 +597,6 @@ class FaceIDResNetBackbone(Backbone):
     preprocess = staticmethod(faceid_preprocess)
     layer_dims = {"stage32": 32, "stage64": 64, "stage128": 128, "stage256": 256,
                   "final_pool": 256, "embedding": 128}
-
-    def __init__(self):
-        faceid_resnet_model()  # build now, once per process
 
     def prepare(self, image: np.ndarray, face: faces.Face) -> np.ndarray:
         """dlib's aligned chip: 5 landmarks, then get_face_chip(size=150, padding=0.25), as dlib's own call."""

@@ -136,7 +136,8 @@ def drop_rows_without_features(X, y, groups=None, feature_set: str = "features",
     """Drop the rows whose features hold NaN (photos where no face was found) and say how many.
 
     Face features of a faceless photo are NaN by convention; the classifiers cannot use such a
-    row, so it is left out of training and of the accuracy. Returns X, y, groups, n_dropped.
+    row, so it is left out of training and of the accuracy. Returns X, y and groups
+    (the rows kept) and ``keep``, the boolean mask of the rows kept.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
@@ -145,7 +146,7 @@ def drop_rows_without_features(X, y, groups=None, feature_set: str = "features",
     if n_dropped and verbose:
         print(f"{feature_set}: {n_dropped} of {len(X)} photos have no features (no face found) "
               "and are left out of this evaluation")
-    return X[keep], y[keep], (None if groups is None else np.asarray(groups)[keep]), n_dropped
+    return X[keep], y[keep], (None if groups is None else np.asarray(groups)[keep]), keep
 
 
 def repeated_splits(y, groups=None, n_repeats: int = 5, test_size: float = 0.25, seed: int = config.SEED):
@@ -197,12 +198,12 @@ def evaluate(X, y, groups=None, model_names=MODEL_NAMES, n_repeats: int = 5, see
         raise ValueError(f"unknown classifiers {unknown}; choose from {MODEL_NAMES}")
     jobs, dropped = [], {}
     for set_name, matrix in feature_sets.items():
-        X_set, y_set, groups_set, dropped[set_name] = drop_rows_without_features(matrix, y, groups, set_name, verbose)
+        X_set, y_set, groups_set, keep = drop_rows_without_features(matrix, y, groups, set_name, verbose)
+        dropped[set_name] = int((~keep).sum())
         y_set = class_indices(y_set)
         if train_test is None:
             splits = repeated_splits(y_set, groups_set, n_repeats, test_size, seed)
-        else:
-            keep = ~np.isnan(np.asarray(matrix, dtype=np.float64)).any(axis=1)
+        else:  # the given masks, on the rows kept
             splits = [tuple(np.flatnonzero(np.asarray(mask, dtype=bool)[keep]) for mask in train_test)]
         jobs += [(set_name, repeat, name, X_set, y_set, train, test)
                  for repeat, (train, test) in enumerate(splits) for name in model_names]

