@@ -1,5 +1,5 @@
 """Every notebook runs once, end to end, on the demo data, the way `make run` runs it (two at a
-time, each in its own process), into a temporary folder. Each executed copy is then checked: no
+time, each in its own kernel), into a temporary folder. Each executed copy is then checked: no
 error, every figure it names written, and the cells marked `# NBVAL_CHECK_OUTPUT` print what the
 committed notebook shows.
 
@@ -145,7 +145,7 @@ def run_series(run_notebooks, data_dir, output_dir) -> list:
     """Every notebook on ``data_dir`` as `make run DATASET=gaf` runs it; the executed notebooks."""
     known = set().union(*(run_notebooks.parameter_names(p) for p in run_notebooks.series()))
     parameters = [f"{name}={value!r}" for name, value in SMALL.items() if name in known]
-    # Two notebooks at a time, each in its own process: the 2-core machine is idle half the time
+    # Two notebooks at a time, each in its own kernel: the 2-core machine is idle half the time
     # while one kernel starts or one notebook waits on a single-threaded step.
     argv = ["--dataset", "gaf", "--data-dir", str(data_dir), "--output-dir", str(output_dir), "--jobs", "2"]
     assert run_notebooks.main(argv + [arg for p in parameters for arg in ("-p", p)]) == 0

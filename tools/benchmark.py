@@ -11,6 +11,9 @@ filled. Each notebook runs as `make run` runs it (tools/run_notebooks.py), into 
 folder: the repository, its figures and your cache are not touched (the warm-only pass reads
 and fills your cache, which is keyed by content).
 
+Run on every notebook, it also rewrites each notebook's "**Time:**" line from the same figures
+(and the student versions, which copy it), so the series' headers never quote an older run.
+
 Peak memory is the largest resident set of any process of the run: the kernel, or a
 subprocess the notebook starts (A1 builds VGGFace in one). It comes from the kernel's own
 accounting (wait4), so it is exact, not sampled. The extraction overhead is what appendix A1
@@ -37,6 +40,8 @@ from gle_utils import config  # noqa: E402
 # What a clean clone's `make data` leaves in the cache; everything else is computed by the notebooks.
 CLEAN_CLONE_CACHE = ("demo", "packages", "real_photos")
 README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+# A notebook header's "**Time:** about 20 min to read; to run, ... ." sentence: the part after "to run, ".
+TIME_LINE = re.compile(r"(\*\*Time:\*\* about \d+ min to read; to run, ).*?\)\.", re.S)
 
 
 def run_one(notebook: Path, output_dir: Path, env: dict) -> tuple[float, float]:
@@ -97,6 +102,30 @@ def write_readme(text: str) -> None:
     print("README.md: Timings table rewritten")
 
 
+def write_time_lines(notebooks, cold, warm) -> None:
+    """Each notebook's "**Time:**" line from this run's figures; then the student versions again."""
+    sys.path.insert(0, str(REPO_ROOT / "tools"))
+    from make_student import write_students
+
+    from gle_utils.exercises import course_notebooks
+
+    for path in notebooks:
+        (cold_s, cold_gb), (warm_s, warm_gb) = cold[path.stem], warm[path.stem]
+        measured = (f"{warm_s:.0f} s with a warm cache and {cold_s:.0f} s cold, at most "
+                    f"{max(cold_gb, warm_gb):.1f} GB of memory (`make bench` on the 2-core reference machine, "
+                    f"{time.strftime('%Y-%m-%d')}; cold = the series run in order from an empty cache, so this "
+                    "notebook's share of the detections and features).")
+        notebook = nbformat.read(path, as_version=4)
+        headers = [cell for cell in notebook.cells if cell.cell_type == "markdown" and TIME_LINE.search(cell.source)]
+        if not headers:
+            print(f"{path.name}: no '**Time:** about N min to read; to run, ...' line to rewrite")
+            continue
+        headers[0].source = TIME_LINE.sub(lambda found: found.group(1) + measured, headers[0].source, count=1)
+        nbformat.write(notebook, path)
+    write_students(course_notebooks())
+    print("notebooks: Time lines rewritten (and notebooks/student/)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook, NN_*.ipynb then A*_*.ipynb")
@@ -124,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + text)
     if everything and not args.warm_only:
         write_readme(text)
+        write_time_lines(notebooks, cold, warm)
     return 0
 
 

@@ -4,7 +4,7 @@
     python tools/run_notebooks.py notebooks/02_*.ipynb   # some notebooks
     python tools/run_notebooks.py --dataset gaf --data-dir /path/to/GAF --output-dir runs/gaf
     python tools/run_notebooks.py -p n_trees=20 -p n_repeats=2 ...    # change a parameters cell's value
-    python tools/run_notebooks.py --jobs 2 ...           # two notebooks at a time, each in its own process
+    python tools/run_notebooks.py --jobs 2 ...           # two notebooks at a time, each in its own kernel
 
 In place (the default on the demo data) the committed notebooks get fresh outputs and every
 figure in figures/ is rewritten. Outputs of cells tagged "shows-photos" are replaced by a
@@ -20,7 +20,6 @@ import argparse
 import ast
 import os
 import re
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -88,12 +87,33 @@ def tidy(path: Path) -> None:
 
 
 def run_notebook(source: Path, target: Path, parameters: dict) -> float:
-    """Execute one notebook with papermill; return the seconds it took."""
+    """Execute one notebook with papermill; return the seconds it took.
+
+    Its kernel starts in the notebook's folder (nbclient's resources path, not papermill's
+    ``cwd``, which changes this process's folder and so is not safe for two notebooks at once).
+    """
     start = time.perf_counter()
-    papermill.execute_notebook(str(source), str(target), parameters=parameters,
-                               cwd=str(source.parent), kernel_name="python3", progress_bar=False)
+    papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
+                               progress_bar=False, resources={"metadata": {"path": str(source.parent)}})
     tidy(target)
     return time.perf_counter() - start
+
+
+def run_one(source: Path, output_dir: Path | None, parameters: dict) -> bool:
+    """Execute one notebook in place or into ``output_dir``, with only the parameters its own
+    cell has (a -p for 04 means nothing to 01). False, the error printed, if it failed."""
+    target = source if output_dir is None else output_dir / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    own = parameter_names(source)
+    print(f"running {source.name} ...", flush=True)
+    try:
+        seconds = run_notebook(source, target, {k: v for k, v in parameters.items() if k in own})
+    except Exception as error:  # an error in a cell, or a kernel that died: the other notebooks still run
+        print(f"FAILED {source.name}: {error}", file=sys.stderr, flush=True)
+        return False
+    shown = target.relative_to(REPO_ROOT) if target.is_relative_to(REPO_ROOT) else target
+    print(f"  done in {seconds:.0f} s -> {shown}", flush=True)
+    return True
 
 
 def series() -> list[Path]:
@@ -120,19 +140,6 @@ def parameter(text: str) -> tuple[str, object]:
         return name, value
 
 
-def in_own_process(source: Path, args: argparse.Namespace) -> int:
-    """Run one notebook by calling this script on it in a new process (``--jobs``); its exit code."""
-    command = [sys.executable, __file__, str(source), "--dataset", args.dataset]
-    for option, value in (("--data-dir", args.data_dir), ("--backbone", args.backbone), ("--output-dir", args.output_dir)):
-        if value is not None:
-            command += [option, str(value)]
-    own = parameter_names(source)
-    for name, value in args.parameter:
-        if name in own:
-            command += ["-p", f"{name}={value!r}"]
-    return subprocess.run(command).returncode
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook, NN_*.ipynb then A*_*.ipynb")
@@ -144,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-p", "--parameter", type=parameter, action="append", default=[], metavar="NAME=VALUE",
                         help="set a variable of the notebooks' parameters cells, e.g. -p n_trees=20 (repeatable)")
     parser.add_argument("--jobs", type=int, default=1,
-                        help="notebooks run at the same time, each in its own process (default 1: one after another)")
+                        help="notebooks run at the same time, each in its own kernel (default 1: one after another)")
     args = parser.parse_args(argv)
     if args.dataset == "gaf" and not args.data_dir:
         parser.error("--dataset gaf needs --data-dir: the folder with train/, val/ and test/")
@@ -155,30 +162,23 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["GLE_FIGURES_DIR"] = str(output_dir.resolve() / "figures")
     # Only what differs from the notebooks' own parameters cells: nothing on the demo data,
     # so no "injected-parameters" cell enters the committed notebooks.
-    parameters = {"dataset": "gaf", "data_dir": args.data_dir} if args.dataset == "gaf" else {}
+    # (the data folder as an absolute path: the kernels start in notebooks/, not where you are)
+    parameters = {"dataset": "gaf", "data_dir": str(Path(args.data_dir).resolve())} if args.dataset == "gaf" else {}
     if args.backbone:
         parameters["backbone"] = args.backbone
     parameters.update(args.parameter)
     unknown = set(dict(args.parameter)) - set().union(*(parameter_names(path) for path in notebooks))
     if unknown:
         parser.error(f"no notebook has the parameter(s) {sorted(unknown)}; see each notebook's parameters cell")
-    if args.jobs > 1:
-        with ThreadPoolExecutor(args.jobs) as pool:
-            codes = list(pool.map(lambda source: in_own_process(source.resolve(), args), notebooks))
-        failed = [source.name for source, code in zip(notebooks, codes) if code != 0]
-        if failed:
-            print(f"failed: {', '.join(failed)}", file=sys.stderr)
-        return 1 if failed else 0
-    for source in notebooks:
-        source = source.resolve()
-        target = source if output_dir is None else output_dir.resolve() / source.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        print(f"running {source.name} ...", flush=True)
-        # A notebook gets only the parameters its own cell has (a -p for 04 means nothing to 01).
-        own = parameter_names(source)
-        seconds = run_notebook(source, target, {k: v for k, v in parameters.items() if k in own})
-        print(f"  done in {seconds:.0f} s -> {target.relative_to(REPO_ROOT) if target.is_relative_to(REPO_ROOT) else target}", flush=True)
-    return 0
+    # --jobs notebooks at a time, each in its own kernel, started in the series' order: a later
+    # notebook finds in the cache the detections and features of the earlier ones.
+    with ThreadPoolExecutor(args.jobs) as pool:
+        ok = list(pool.map(lambda source: run_one(source.resolve(), output_dir and output_dir.resolve(), parameters),
+                           notebooks))
+    failed = [source.name for source, fine in zip(notebooks, ok) if not fine]
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
