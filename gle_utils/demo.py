@@ -54,10 +54,11 @@ Confounds (REFERENCE.md section 5)
     checks that a classifier given only such properties scores at chance.
 
 Size (default 600 photos: 300 train, 150 val, 150 test)
-    The seven notebooks run on this set in CI, each twice, within 30 minutes on 2 cores.
-    Photos are 480-800 pixels wide with 3.3 faces on average (about 2000 faces), so dlib's
-    HOG detector takes about 0.15 s a photo (1.5 minutes for the set, once, then cached),
-    and a face descriptor at ~0.08 s a face about 2.5 minutes. Building it takes ~45 s.
+    Every notebook runs on this set in `make test`, once, in about 6.5 minutes on 2 cores
+    (README, Timings). Photos are 480-800 pixels wide with 3.3 faces on average (about 2000
+    faces), so the paper's detector takes about 0.08 s a photo (under a minute for the set,
+    once, then cached: notebook 01) and the offline backbone's features of every face about
+    20 s (notebook 03). Building the set takes about 15 s on 2 cores.
     150 test photos put about +-4 points of binomial noise on an accuracy: enough to show
     differences of 10 points, not of 2.
 
@@ -77,9 +78,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -539,21 +542,30 @@ def _plan_split(split: str, n: int, seed: int) -> tuple[list[str], list[str]]:
     return labels, faceless
 
 
+def _write_photo(folder: Path, seed: int, job: tuple[str, int, str, str]) -> tuple[dict, list[dict]]:
+    """Make and save one photo; its row of photos.csv and its rows of faces.csv."""
+    split, i, label, faceless = job
+    rng_seed = photo_seed(seed, split, i)
+    image, row, faces = make_photo(label, split, faceless, np.random.default_rng(rng_seed))
+    relative = f"{split}/{label}/{split}_{i:04d}.jpg"
+    (folder / split / label).mkdir(parents=True, exist_ok=True)
+    image.save(folder / relative, format="JPEG", quality=row["jpeg_quality"])
+    return {"path": relative, **row, "seed": rng_seed}, [{"photo": relative, "split": split, **face} for face in faces]
+
+
 def _write_set(folder: Path, seed: int, n_photos: int) -> None:
-    photo_rows, face_rows = [], []
     jobs = []
     for split, n in split_sizes(n_photos).items():
         labels, faceless = _plan_split(split, n, seed)
         jobs += [(split, i, labels[i], faceless[i]) for i in range(n)]
     face_bank()  # cut the faces first, so the progress bar below measures photos only
-    for split, i, label, faceless in tqdm(jobs, desc="building demo photos"):
-        rng_seed = photo_seed(seed, split, i)
-        image, row, faces = make_photo(label, split, faceless, np.random.default_rng(rng_seed))
-        relative = f"{split}/{label}/{split}_{i:04d}.jpg"
-        (folder / split / label).mkdir(parents=True, exist_ok=True)
-        image.save(folder / relative, format="JPEG", quality=row["jpeg_quality"])
-        photo_rows.append({"path": relative, **row, "seed": rng_seed})
-        face_rows += [{"photo": relative, "split": split, **face} for face in faces]
+    # A photo depends on its own seed alone, so several are made at once, one per core (PIL and
+    # numpy release the GIL while they work); map keeps the rows in the jobs' order.
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
+        made = list(tqdm(pool.map(partial(_write_photo, folder, seed), jobs), total=len(jobs),
+                         desc="building demo photos"))
+    photo_rows = [row for row, _ in made]
+    face_rows = [face for _, faces in made for face in faces]
     pd.DataFrame(photo_rows).to_csv(folder / "photos.csv", index=False)
     pd.DataFrame(face_rows, columns=["photo", "split", "person", "source", "frame", "expression", "valence",
                                      "agrees", "detectable", "x0", "y0", "x1", "y1"]
@@ -623,7 +635,7 @@ def ensure_demo(data_dir: str | Path | None = None, seed: int | None = None, n_p
     root = Path(data_dir) if data_dir is not None else default_folder(build_seed, build_size)
     problem = check_demo(root, seed, n_photos)
     if problem is not None:
-        print(f"Building the demo set in {shown_path(root)} ({problem}; about a minute) ...")
+        print(f"Building the demo set in {shown_path(root)} ({problem}; under a minute) ...")
         build_demo(root, seed=build_seed, n_photos=build_size)
     return root
 
