@@ -105,14 +105,14 @@ def run_one(source: Path, output_dir: Path | None, parameters: dict) -> bool:
     target = source if output_dir is None else output_dir / source.name
     target.parent.mkdir(parents=True, exist_ok=True)
     own = parameter_names(source)
-    print(f"running {source.name} ...", flush=True)
+    print(f"running {source.name} ...\n", end="", flush=True)  # one write: two threads may print at once
     try:
         seconds = run_notebook(source, target, {k: v for k, v in parameters.items() if k in own})
     except Exception as error:  # an error in a cell, or a kernel that died: the other notebooks still run
         print(f"FAILED {source.name}: {error}", file=sys.stderr, flush=True)
         return False
     shown = target.relative_to(REPO_ROOT) if target.is_relative_to(REPO_ROOT) else target
-    print(f"  done in {seconds:.0f} s -> {shown}", flush=True)
+    print(f"  done in {seconds:.0f} s -> {shown}\n", end="", flush=True)
     return True
 
 
