@@ -1,7 +1,7 @@
 """The committed notebooks' outputs are what a student reads: no log lines, no progress bars,
 no absolute paths of the machine that ran them.
 
-(These read the committed files only; `make run` writes them.)
+(These read the committed files; the last tests check tools/run_notebooks.py, which writes them.)
 """
 
 import re
@@ -58,3 +58,19 @@ def test_make_run_saves_no_progress_bars_and_keeps_everything_else(run_notebooks
     assert run_notebooks.without_progress_bars(bars + "3 photos\n" + keras) == "3 photos\n"
     text = "accuracy 50% | 3/4 right\n\nworking...\rdone\n"
     assert run_notebooks.without_progress_bars(text) == "accuracy 50% | 3/4 right\n\ndone\n"
+
+
+def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path, monkeypatch, capsys, run_notebooks):
+    """A notebook that raises is named, and the one after it still runs (one at a time here; two at a
+    time, as `make run` runs them, each is run and reported the same way)."""
+    monkeypatch.setenv("GLE_FIGURES_DIR", str(tmp_path / "figures"))  # main() sets it for --output-dir
+    for name, code in (("broken", "raise ValueError('a bad cell')"), ("fine", "print(6 * 7)")):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+    code = run_notebooks.main([str(tmp_path / "broken.ipynb"), str(tmp_path / "fine.ipynb"),
+                               "--output-dir", str(tmp_path / "out"), "--jobs", "1"])
+    assert code == 1
+    assert "failed: broken.ipynb" in capsys.readouterr().err
+    fine = nbformat.read(tmp_path / "out" / "fine.ipynb", as_version=4)
+    assert [output.text for output in fine.cells[0].outputs] == ["42\n"]
