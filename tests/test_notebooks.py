@@ -14,7 +14,6 @@ The comparison is nbval-lax's, done on the one execution: text/plain results and
 each stream seen as a terminal shows it (progress bars dropped, as `make run` saves them).
 """
 
-import os
 import re
 from pathlib import Path
 
@@ -66,16 +65,10 @@ def executed_series(request, tmp_path_factory, run_notebooks):
     selected = [str(item.callspec.params["path"]) for item in request.session.items
                 if item.originalname == "test_notebook_runs_and_matches_its_committed_outputs"]
     folder = tmp_path_factory.mktemp("executed")
-    models_before = os.environ.get("GLE_MODELS_DIR")
-    os.environ["GLE_MODELS_DIR"] = str(folder / "models")
-    try:
+    with pytest.MonkeyPatch.context() as env:  # both variables as they were afterwards
+        env.setenv("GLE_MODELS_DIR", str(folder / "models"))
+        env.setenv("GLE_FIGURES_DIR", str(folder / "figures"))  # main() sets it too, for --output-dir
         run_notebooks.main(selected + ["--output-dir", str(folder), "--jobs", "2"])  # a failure shows in its test
-    finally:
-        if models_before is None:
-            del os.environ["GLE_MODELS_DIR"]
-        else:
-            os.environ["GLE_MODELS_DIR"] = models_before
-        os.environ.pop("GLE_FIGURES_DIR", None)  # set by main() for --output-dir
     return folder
 
 

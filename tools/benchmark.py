@@ -36,6 +36,8 @@ import nbformat
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 from gle_utils import config  # noqa: E402
+from gle_utils.exercises import course_notebooks  # noqa: E402
+from make_student import write_students  # noqa: E402  (tools/, this script's folder, is on the path)
 
 # What a clean clone's `make data` leaves in the cache; everything else is computed by the notebooks.
 CLEAN_CLONE_CACHE = ("demo", "packages", "real_photos")
@@ -104,11 +106,6 @@ def write_readme(text: str) -> None:
 
 def write_time_lines(notebooks, cold, warm) -> None:
     """Each notebook's "**Time:**" line from this run's figures; then the student versions again."""
-    sys.path.insert(0, str(REPO_ROOT / "tools"))
-    from make_student import write_students
-
-    from gle_utils.exercises import course_notebooks
-
     for path in notebooks:
         (cold_s, cold_gb), (warm_s, warm_gb) = cold[path.stem], warm[path.stem]
         measured = (f"{warm_s:.0f} s with a warm cache and {cold_s:.0f} s cold, at most "

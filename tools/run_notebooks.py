@@ -28,6 +28,8 @@ from pathlib import Path
 import nbformat
 import papermill
 
+from gle_utils.config import shown_path
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PHOTO_NOTE = ("[Photos not stored in the repository: the demo faces include CK+ frames whose terms "
               "forbid redistribution. Run the notebook to see them; the figure is also saved in "
@@ -111,8 +113,7 @@ def run_one(source: Path, output_dir: Path | None, parameters: dict) -> bool:
     except Exception as error:  # an error in a cell, or a kernel that died: the other notebooks still run
         print(f"FAILED {source.name}: {error}", file=sys.stderr, flush=True)
         return False
-    shown = target.relative_to(REPO_ROOT) if target.is_relative_to(REPO_ROOT) else target
-    print(f"  done in {seconds:.0f} s -> {shown}\n", end="", flush=True)
+    print(f"  done in {seconds:.0f} s -> {shown_path(target)}\n", end="", flush=True)
     return True
 
 
@@ -159,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = args.notebooks or series()
     output_dir = args.output_dir or (REPO_ROOT / "runs" / "gaf" if args.dataset == "gaf" else None)
     if output_dir is not None:  # keep the committed demo figures; write these beside the notebooks
-        os.environ["GLE_FIGURES_DIR"] = str(output_dir.resolve() / "figures")
+        output_dir = output_dir.resolve()
+        os.environ["GLE_FIGURES_DIR"] = str(output_dir / "figures")
     # Only what differs from the notebooks' own parameters cells: nothing on the demo data,
     # so no "injected-parameters" cell enters the committed notebooks.
     # (the data folder as an absolute path: the kernels start in notebooks/, not where you are)
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     # --jobs notebooks at a time, each in its own kernel, started in the series' order: a later
     # notebook finds in the cache the detections and features of the earlier ones.
     with ThreadPoolExecutor(args.jobs) as pool:
-        ok = list(pool.map(lambda source: run_one(source.resolve(), output_dir and output_dir.resolve(), parameters),
+        ok = list(pool.map(lambda source: run_one(source.resolve(), output_dir, parameters),
                            notebooks))
     failed = [source.name for source, fine in zip(notebooks, ok) if not fine]
     if failed:
