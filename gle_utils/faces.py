@@ -582,8 +582,6 @@ def evaluate_boxes(true_boxes: dict, found: pd.DataFrame, min_iou: float = 0.5) 
             "precision": hits / (hits + false) if hits + false else float("nan")}
 
 
-# --- the real group photos with hand-checked boxes ----------------------------------------------
-
 # --- drawing -----------------------------------------------------------------------------------
 
 def draw_faces(image: np.ndarray, faces: Sequence[Face] = (), true_boxes: Sequence = (), ax=None,
