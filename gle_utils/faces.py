@@ -318,8 +318,14 @@ def _detector_function(detector: str):
 
 
 def detect_faces(image: np.ndarray, detector: str = "sequential", **settings) -> list[Face]:
-    """Detect faces with the named detector (one of ``DETECTORS``); settings go to it."""
-    return _detector_function(detector)(image, **settings)
+    """Detect faces with the named detector (one of ``DETECTORS``); settings go to it.
+
+    The faces come in reading order: left to right, then top to bottom. A detector's own order
+    can change from machine to machine (OpenCV's Haar cascade collects its candidates from
+    several threads), and the order matters downstream: a per-face forest's bootstrap samples
+    rows by position, so two faces of one photo swapped change every tree after them.
+    """
+    return sorted(_detector_function(detector)(image, **settings), key=lambda face: face.box)
 
 
 def detector_settings(detector: str, **settings) -> dict:
@@ -397,10 +403,17 @@ def sha1_of_file(path: str | Path) -> str:
     return file_digest(path, "sha1")
 
 
+# The version of what a cached detection holds (2: faces in reading order). It is part of the
+# cache folder names of the detections and of the features computed from them, so caches
+# written by an older version are left unread instead of mixed with new ones.
+DETECTION_VERSION = 2
+
+
 def detection_cache_name(detector: str, **settings) -> str:
-    """The cache folder name of a detector with its settings, e.g. ``hog-upsample=1``."""
+    """The cache folder name of a detector with its settings, e.g. ``hog-upsample=1-v2``."""
     full = detector_settings(detector, **settings)
-    return "-".join([detector] + [f"{name}={value}" for name, value in sorted(full.items())])
+    return "-".join([detector] + [f"{name}={value}" for name, value in sorted(full.items())]
+                    + [f"v{DETECTION_VERSION}"])
 
 
 def _cached_record(path: Path, sha1: str, detector: str, settings: dict) -> dict:

@@ -112,6 +112,15 @@ def test_haar_runs_only_when_hog_finds_nothing(astronaut, monkeypatch):
     assert calls == [blank.shape]
 
 
+def test_faces_come_in_reading_order_whatever_order_the_detector_gives(monkeypatch):
+    """OpenCV's Haar cascade gathers candidates from several threads, so its order is not fixed
+    (a CI machine once gave two faces swapped, and every per-face forest changed)."""
+    right, left_low, left_high = Face(300, 10, 330, 40, 9.0, "haar"), Face(5, 90, 35, 120, 1.0, "haar"), \
+        Face(5, 10, 35, 40, 5.0, "haar")
+    monkeypatch.setitem(faces._DETECTOR_FUNCTIONS, "haar", lambda image, **settings: [right, left_low, left_high])
+    assert faces.detect_faces(np.zeros((200, 400, 3), np.uint8), "haar") == [left_high, left_low, right]
+
+
 def test_the_cnn_detectors_find_the_astronauts_face(astronaut):
     # The astronaut's face is large (98 px): MMOD needs no upsampling for it, which saves 3/4 of its time.
     for detector, settings in (("mtcnn", {}), ("mmod", {"upsample": 0})):
@@ -264,7 +273,7 @@ def test_detect_dataset_gives_one_row_per_face_and_skips_bad_files(tmp_path, tmp
     only = faces.faces_only(table)
     assert (only["path"] == str(astro)).all() and only["x0"].notna().all()
     assert best_iou(faces.faces_of(table, astro), ASTRONAUT_FACE) >= 0.5
-    written = list((tmp_cache / "detections" / "hog-upsample=1").iterdir())
+    written = list((tmp_cache / "detections" / faces.detection_cache_name("hog")).iterdir())
     assert len(written) == 2 and all(p.suffix == ".json" for p in written)  # no temporary files left
     assert json.loads(written[0].read_text())["faces"] is not None
 
@@ -331,7 +340,7 @@ def test_a_full_disk_stops_the_run(tmp_path, tmp_cache, astronaut, monkeypatch):
     monkeypatch.setattr(Path, "write_text", disk_full)
     with pytest.raises(OSError, match="No space"):
         faces.detect_dataset([astro], "hog", progress=False)
-    assert list((tmp_cache / "detections").rglob("*")) == [tmp_cache / "detections" / "hog-upsample=1"]
+    assert list((tmp_cache / "detections").rglob("*")) == [tmp_cache / "detections" / faces.detection_cache_name("hog")]
 
 
 def test_an_unreadable_photo_is_still_skipped(tmp_path, tmp_cache, astronaut):

@@ -215,6 +215,8 @@ def test_a_saved_model_of_an_older_recipe_is_recognised(trained, default_model):
     older = dict(model.info, expression=list(model.info["zero_shot"]), zero_shot=[])  # forests, not zero-shot
     assert not pipeline.follows_recipe(older, pipeline.DEFAULT_MODEL)
     assert not pipeline.follows_recipe(paper.info, pipeline.DEFAULT_MODEL)
+    before_reading_order = {k: v for k, v in paper.info.items() if k != "detection_version"}  # faces in detector order
+    assert not pipeline.follows_recipe(before_reading_order, "paper")
 
 
 def test_the_default_model_reloads_unchanged(default_model):
