@@ -474,7 +474,7 @@ def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", pr
     skipped, and listed in ``table.attrs["skipped"]`` as (path, reason). A cache that cannot be
     written (disk full, no permission) is not a bad photo: that error is raised, and stops the run.
 
-    Results are cached per photo under ``cache/detections/<detector-settings>/<sha1>.json``
+    Results are cached per photo under ``cache/detections/<detection_cache_name>/<sha1>.json``
     (sha1 of the file's bytes), so a second call detects nothing again, and a renamed or
     moved photo is still found in the cache. "sequential" has no cache of its own: it reads
     (and fills) the "hog" and "haar" caches.
