@@ -1,7 +1,8 @@
 # The two commands of the README:
 #   make run    set up, build the demo data, execute every notebook, regenerate every figure
-#   make test   set up, build the demo data, run the unit tests and every notebook (each once, into a
-#               temporary folder; the cells marked NBVAL_CHECK_OUTPUT are compared with the committed ones)
+#   make test   set up, build the demo data, run the unit tests, the doctests of gle_utils, and every
+#               notebook once under nbval (--nbval-lax: the cells marked NBVAL_CHECK_OUTPUT are compared
+#               with the committed ones; figures and models go to a temporary folder)
 # For daily work:
 #   make test-fast   the unit tests only (skips what is marked slow: every notebook run), a few minutes
 #   make bench       per notebook: cold and warm wall time, peak memory; writes the README's Timings table
@@ -14,6 +15,7 @@ BIN := $(VENV)/bin
 DATASET ?= demo
 DATA_DIR ?=
 JOBS ?= 2
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
 .PHONY: setup data run test test-fast bench student course check clean
 
@@ -28,16 +30,17 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 # Build the offline demo set (cached: a no-op when it exists).
 data: setup
 	$(BIN)/python -m gle_utils.demo
-	$(BIN)/python -m gle_utils.backbones --fetch
+	$(BIN)/python -m gle_utils.backbones
 
 run: data
 	$(BIN)/python tools/run_notebooks.py --jobs $(JOBS) --dataset $(DATASET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 test: data
-	$(BIN)/python -m pytest tests -n 2 --dist loadfile --no-loadscope-reorder --durations=15
+	$(BIN)/python -m pytest tests gle_utils --doctest-modules $(NOTEBOOKS) --nbval-lax --nbval-current-env \
+		-n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 test-fast: data
-	$(BIN)/python -m pytest -q tests -m "not slow" -n 2
+	$(BIN)/python -m pytest -q tests gle_utils --doctest-modules -m "not slow" -n 2
 
 bench: data
 	$(BIN)/python tools/benchmark.py
@@ -50,9 +53,9 @@ student: setup
 course: setup
 	$(BIN)/python tools/make_course.py
 
-# Check your answers to a notebook's exercises: make check NB=05
+# Check your answers to a notebook's exercises: make check NB=05 (without NB: every notebook's)
 check: setup
-	$(BIN)/python -m pytest -q --tb=short -p no:cacheprovider tests/exercises/check_$(NB)_*.py
+	$(BIN)/python -m pytest -q --tb=short -p no:cacheprovider tests/exercises/check_exercises.py -k nb$(NB)
 
 clean:
 	rm -rf data/cache runs .nb_runs

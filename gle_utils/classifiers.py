@@ -36,16 +36,11 @@ from sklearn.svm import SVC
 from tqdm import tqdm
 
 from . import config
+from .registry import Registry
 
-# Short names used in code -> the names of the paper's Table 2.
-MODEL_LABELS = {
-    "logistic_regression": "Logistic Regression",
-    "svm": "SVM",
-    "gradient_boosting": "Gradient Boosting Trees",
-    "random_forest": "Random Forest",
-    "mlp": "Multi-Layered Perceptron (1 hidden layer)",
-}
-MODEL_NAMES = tuple(MODEL_LABELS)
+__all__ = ["CLASSIFIERS", "DEFAULT_TREES", "MODEL_LABELS", "MODEL_NAMES", "PAPER_COLUMN", "PAPER_TABLE2",
+           "class_indices", "evaluate", "make_classifier", "paper_accuracy", "probabilities_in_class_order",
+           "random_forest", "repeated_splits", "svm_with_probabilities", "table2"]
 
 DEFAULT_TREES = 300  # per forest; small enough for CI and the 2-core machine
 
@@ -86,10 +81,11 @@ def probabilities_in_class_order(model, X, classes: tuple[str, ...] = config.CLA
 # The zoo
 # ---------------------------------------------------------------------------------------------
 
-def random_forest(n_estimators: int = DEFAULT_TREES, seed: int = config.SEED, n_jobs: int | None = None) -> Pipeline:
-    """The authors' classifier: one Random Forest per class (one-vs-rest), probabilities renormalised."""
-    forest = RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs)
-    return Pipeline([("forest", OneVsRestClassifier(forest))])
+# The classifiers of Table 2, by short name, in the order of its columns. Each is registered
+# with the name the paper gives it (its label) and built by a function of (seed, n_estimators,
+# n_jobs) that returns an unfitted scikit-learn estimator; those without trees or a parallel fit
+# ignore the last two. Adding a classifier is one more registered function.
+CLASSIFIERS = Registry("classifier")
 
 
 def svm_with_probabilities(C: float = 1.0) -> CalibratedClassifierCV:
@@ -101,38 +97,87 @@ def svm_with_probabilities(C: float = 1.0) -> CalibratedClassifierCV:
     return CalibratedClassifierCV(SVC(kernel="rbf", C=C), method="sigmoid", cv=3, ensemble=False)
 
 
+@CLASSIFIERS.register("logistic_regression", label="Logistic Regression",
+                      about="standardised features, L2-regularised logistic regression (C=1)")
+def _logistic_regression(seed: int, n_estimators: int, n_jobs: int | None) -> Pipeline:
+    return Pipeline([("scale", StandardScaler()),
+                     ("logistic", LogisticRegression(C=1.0, max_iter=5000, random_state=seed))])
+
+
+@CLASSIFIERS.register("svm", label="SVM",
+                      about="standardised features, an RBF SVM with Platt-scaled probabilities")
+def _svm(seed: int, n_estimators: int, n_jobs: int | None) -> Pipeline:
+    return Pipeline([("scale", StandardScaler()), ("svm", svm_with_probabilities())])
+
+
+@CLASSIFIERS.register("gradient_boosting", label="Gradient Boosting Trees",
+                      about="100 boosted trees, each split choosing among sqrt(d) random features")
+def _gradient_boosting(seed: int, n_estimators: int, n_jobs: int | None) -> Pipeline:
+    # max_features="sqrt": each split looks at a random sqrt(d) of the features, which makes a
+    # fit on the 2278 landmark distances many times faster than one that looks at them all.
+    boosting = GradientBoostingClassifier(n_estimators=100, max_features="sqrt", random_state=seed)
+    return Pipeline([("boosting", boosting)])
+
+
+@CLASSIFIERS.register("random_forest", label="Random Forest",
+                      about="one Random Forest per class (one-vs-rest), n_estimators trees each",
+                      paper="the authors' classifier: every member of their final ensemble")
+def random_forest(n_estimators: int = DEFAULT_TREES, seed: int = config.SEED, n_jobs: int | None = None) -> Pipeline:
+    """The authors' classifier: one Random Forest per class (one-vs-rest), probabilities renormalised."""
+    forest = RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs)
+    return Pipeline([("forest", OneVsRestClassifier(forest))])
+
+
+@CLASSIFIERS.register("mlp", label="Multi-Layered Perceptron (1 hidden layer)",
+                      about="standardised features, one hidden layer of 256 ReLU units")
+def _mlp(seed: int, n_estimators: int, n_jobs: int | None) -> Pipeline:
+    # tol=1e-3: training stops once the loss has not improved by 0.001 for 10 epochs, well before
+    # max_iter. scikit-learn's default 1e-4 runs about twice as many epochs for mean accuracies
+    # that hardly move.
+    return Pipeline([("scale", StandardScaler()),
+                     ("mlp", MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-3, tol=1e-3, max_iter=1000,
+                                           random_state=seed))])
+
+
+# Short names used in code -> the names of the paper's Table 2.
+MODEL_LABELS = {entry.name: entry.label for entry in CLASSIFIERS}
+MODEL_NAMES = CLASSIFIERS.names()
+
+
 def make_classifier(name: str, seed: int = config.SEED, n_estimators: int = DEFAULT_TREES,
                     n_jobs: int | None = None) -> Pipeline:
-    """One classifier of Table 2 by its short name (``MODEL_NAMES``), as an unfitted Pipeline."""
-    if name == "logistic_regression":
-        return Pipeline([("scale", StandardScaler()),
-                         ("logistic", LogisticRegression(C=1.0, max_iter=5000, random_state=seed))])
-    if name == "svm":
-        return Pipeline([("scale", StandardScaler()), ("svm", svm_with_probabilities())])
-    if name == "gradient_boosting":
-        # max_features="sqrt": each split looks at a random sqrt(d) of the features. With all 2278
-        # landmark distances one fit took ~30 s here; this takes ~1.5 s.
-        boosting = GradientBoostingClassifier(n_estimators=100, max_features="sqrt", random_state=seed)
-        return Pipeline([("boosting", boosting)])
-    if name == "random_forest":
-        return random_forest(n_estimators, seed, n_jobs)
-    if name == "mlp":
-        # tol=1e-3: training stops once the loss has not improved by 0.001 for 10 epochs. On the
-        # demo's seven feature sets that is after 19-73 epochs, at a training loss of 0.002-0.027;
-        # scikit-learn's default 1e-4 ran twice as many epochs in all (24-157) to bring that loss
-        # to 0.002-0.008: twice the time, for mean accuracies over 5 random splits that differ by
-        # at most 0.19 points. max_iter is never reached.
-        return Pipeline([("scale", StandardScaler()),
-                         ("mlp", MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-3, tol=1e-3, max_iter=1000,
-                                               random_state=seed))])
-    raise ValueError(f"unknown classifier {name!r}; choose one of {MODEL_NAMES}")
+    """One classifier of Table 2 by its short name, unfitted.
+
+    Parameters
+    ----------
+    name : str
+        One of ``MODEL_NAMES`` ("logistic_regression", "svm", "gradient_boosting",
+        "random_forest", "mlp").
+    seed : int
+        The seed of every random choice the classifier makes.
+    n_estimators : int
+        Trees per forest (Random Forest only).
+    n_jobs : int or None
+        Trees built at the same time (Random Forest only; -1 = one per core).
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        The unfitted classifier, standardisation first where the method cares about scales.
+
+    Raises
+    ------
+    ValueError
+        For a name that is not in ``MODEL_NAMES``.
+    """
+    return CLASSIFIERS[name].part(seed=seed, n_estimators=n_estimators, n_jobs=n_jobs)
 
 
 # ---------------------------------------------------------------------------------------------
 # Evaluation with spread
 # ---------------------------------------------------------------------------------------------
 
-def drop_rows_without_features(X, y, groups=None, feature_set: str = "features", verbose: bool = True):
+def _drop_rows_without_features(X, y, groups=None, feature_set: str = "features", verbose: bool = True):
     """Drop the rows whose features hold NaN (photos where no face was found) and say how many.
 
     Face features of a faceless photo are NaN by convention; the classifiers cannot use such a
@@ -168,7 +213,7 @@ def repeated_splits(y, groups=None, n_repeats: int = 5, test_size: float = 0.25,
     return splits
 
 
-def fit_and_score(name: str, X, y, train, test, seed: int = config.SEED,
+def _fit_and_score(name: str, X, y, train, test, seed: int = config.SEED,
                   n_estimators: int = DEFAULT_TREES) -> float:
     """Fit a fresh ``make_classifier(name)`` on rows ``train`` of X, y; its accuracy on rows ``test``."""
     model = make_classifier(name, seed=seed, n_estimators=n_estimators)
@@ -181,24 +226,52 @@ def evaluate(X, y, groups=None, model_names=MODEL_NAMES, n_repeats: int = 5, see
              n_jobs: int | None = None, verbose: bool = True, train_test=None) -> pd.DataFrame:
     """Accuracy of each classifier over ``n_repeats`` random splits: a tidy table.
 
-    ``X`` is one feature matrix (named ``feature_set``) or a dict {feature_set: matrix} with
-    rows in the same photo order. Rows with NaN features are dropped (and counted) per feature
-    set. Returns one row per (model, feature_set, repeat) with columns model, feature_set,
-    repeat, accuracy, n_train, n_test; ``table.attrs["dropped"]`` holds the dropped counts.
+    Every fit is seeded, so the accuracies are the same for any ``n_jobs``.
 
-    ``train_test=(train_mask, test_mask)`` (boolean, one entry per row of X) replaces the random
-    splits by that one split, e.g. the paper's train -> val (repeat 0). ``n_jobs``: how many fits
-    run at the same time, each in its own thread (joblib; -1 = one per core; tree building and
-    matrix products release the GIL, so the threads do use the cores). Every fit is seeded, so
-    the accuracies are the same for any ``n_jobs``.
+    Parameters
+    ----------
+    X : array (n_photos, n_features) or dict {feature_set: array}
+        One feature matrix (named ``feature_set``), or several with rows in the same photo
+        order. Rows with NaN features (photos without a face) are dropped, and counted, per
+        feature set.
+    y : array of class names or indices, one per row
+    groups : array or None
+        One group (e.g. person) per row: each split then keeps every group on one side.
+    model_names : sequence of str
+        Which classifiers of ``MODEL_NAMES`` to fit.
+    n_repeats : int
+        Random splits (stratified by class); each classifier is fitted once per split.
+    seed : int
+        Seeds the splits and every classifier.
+    feature_set : str
+        The name of ``X`` when it is one matrix.
+    test_size : float
+        The share of the rows in each split's test part.
+    n_estimators : int
+        Trees per forest (Random Forest only).
+    n_jobs : int or None
+        How many fits run at the same time, each in its own thread (joblib; -1 = one per core;
+        tree building and matrix products release the GIL, so the threads do use the cores).
+    verbose : bool
+        Say how many rows were dropped, and show a progress bar.
+    train_test : (bool array, bool array) or None
+        ``(train_mask, test_mask)``, one entry per row of X: that one split replaces the
+        random ones, e.g. the paper's train -> val (repeat 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, feature_set, repeat), columns model, feature_set, repeat,
+        accuracy, n_train, n_test; ``table.attrs["dropped"]`` holds the dropped counts per
+        feature set.
     """
     feature_sets = X if isinstance(X, dict) else {feature_set: X}
-    unknown = [name for name in model_names if name not in MODEL_LABELS]
+    unknown = [name for name in model_names if name not in CLASSIFIERS]
     if unknown:
         raise ValueError(f"unknown classifiers {unknown}; choose from {MODEL_NAMES}")
     jobs, dropped = [], {}
     for set_name, matrix in feature_sets.items():
-        X_set, y_set, groups_set, keep = drop_rows_without_features(matrix, y, groups, set_name, verbose)
+        X_set, y_set, groups_set, keep = _drop_rows_without_features(matrix, y, groups, set_name, verbose)
         dropped[set_name] = int((~keep).sum())
         y_set = class_indices(y_set)
         if train_test is None:
@@ -210,7 +283,7 @@ def evaluate(X, y, groups=None, model_names=MODEL_NAMES, n_repeats: int = 5, see
     # The widest feature sets (the slowest fits) first, so that quick fits fill the cores at the end.
     order = sorted(range(len(jobs)), key=lambda index: -jobs[index][3].shape[1])
     fits = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
-        delayed(fit_and_score)(name, X_set, y_set, train, test, seed, n_estimators)
+        delayed(_fit_and_score)(name, X_set, y_set, train, test, seed, n_estimators)
         for _, _, name, X_set, y_set, train, test in (jobs[index] for index in order))
     accuracies = dict(zip(order, tqdm(fits, total=len(jobs), desc="evaluate", disable=not verbose, leave=False)))
     rows = [{"model": name, "feature_set": set_name, "repeat": repeat, "accuracy": accuracies[index],

@@ -3,8 +3,14 @@
 import os
 from pathlib import Path
 
+__all__ = ["CACHE_DIR", "CLASSES", "FIGURES_DIR", "MODELS_DIR", "NOTEBOOKS_DIR", "REPO_ROOT", "SEED", "SPLITS",
+           "cache_path", "keras_cache_dir", "notebook_paths", "shown_path"]
+
 # The repository root (this file is gle_utils/config.py).
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The course's notebooks (the teacher's versions; student/ and answers/ are derived from them).
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 
 # Everything built at run time (demo photos, package downloads, feature caches, weights)
 # goes under one git-ignored folder. Override it with the GLE_CACHE_DIR environment variable.
@@ -43,3 +49,21 @@ def shown_path(path: str | Path) -> str:
             relative = path.relative_to(root).as_posix()
             return relative if name is None else f"{name}/{relative}"
     return str(path)
+
+
+def notebook_paths(folder: Path = NOTEBOOKS_DIR, appendices: bool = True) -> list[Path]:
+    """The course's notebooks in order: the numbered ones (01_..., 02_...), then the appendices
+    (A1_..., A2_...) unless ``appendices=False``."""
+    numbered = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    return numbered + (sorted(Path(folder).glob("A[0-9]_*.ipynb")) if appendices else [])
+
+
+def keras_cache_dir() -> Path:
+    """Where Keras keeps downloads: $KERAS_HOME, else ~/.keras (/tmp/.keras when home is read-only).
+
+    The one place the project looks for Keras's files: the ImageNet VGG16 weights are in its
+    ``models`` folder, keras-vggface's weights in ``models/vggface``."""
+    if os.environ.get("KERAS_HOME"):
+        return Path(os.environ["KERAS_HOME"])
+    home = os.path.expanduser("~")
+    return Path(home if os.access(home, os.W_OK) else "/tmp") / ".keras"

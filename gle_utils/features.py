@@ -32,13 +32,16 @@ from tqdm import tqdm
 from . import faces, geometry
 from .config import cache_path
 from .io import ImageReadError, atomic_path, read_image
+from .networks import PASSES
+
+__all__ = ["POOLINGS", "FaceFeatures", "extract_faces", "extract_landmarks", "pool_faces"]
 
 POOLINGS = ("median", "mean")
 
 
 @dataclass
 class FaceFeatures:
-    """Per-face features of many photos.
+    """Per-face features of many photos (what ``extract_faces`` and ``extract_landmarks`` return).
 
     ``faces``: one row per face: path (the photo), face (0, 1, ... in the photo), x0, y0, x1, y1.
     ``sets``: feature-set name -> (n_faces, D) float32 matrix; row i describes ``faces.iloc[i]``.
@@ -58,8 +61,33 @@ class FaceFeatures:
 def pool_faces(face_rows: np.ndarray, face_photos: Iterable, photos: Iterable, how: str = "median") -> np.ndarray:
     """Pool per-face rows into one row per photo: the element-wise median (paper) or mean.
 
-    ``face_photos[i]`` names the photo of face row i; the output has one row per entry of
-    ``photos``, in that order. A photo with no face gets a row of NaN (it has no face features).
+    Parameters
+    ----------
+    face_rows : array of shape (n_faces, D)
+        One row of features per face.
+    face_photos : sequence of length n_faces
+        The photo of each face row (any hashable name, e.g. its path).
+    photos : sequence
+        The photos wanted, in the order of the output; a face of a photo not in it is ignored.
+    how : {"median", "mean"}
+        The element-wise reduction over a photo's faces.
+
+    Returns
+    -------
+    array of shape (len(photos), D), float64
+        Row j pools the faces of ``photos[j]``; a photo with no face gets a row of NaN (it has
+        no face features).
+
+    Examples
+    --------
+    Photo "a" has three faces, the third far off; photo "b" has none:
+
+    >>> rows = np.array([[0.0, 10.0], [1.0, 11.0], [5.0, -40.0]])
+    >>> pool_faces(rows, ["a", "a", "a"], ["a", "b"], "median")
+    array([[ 1., 10.],
+           [nan, nan]])
+    >>> pool_faces(rows, ["a", "a", "a"], ["a"], "mean")
+    array([[ 2.        , -6.33333333]])
     """
     if how not in POOLINGS:
         raise ValueError(f"unknown pooling {how!r}; choose one of {POOLINGS}")
@@ -164,23 +192,29 @@ def _boxes(face_list: list[faces.Face]) -> np.ndarray:
 
 # --- deep features --------------------------------------------------------------------------
 
-def backbone_cache_key(backbone) -> str:
-    """What makes two runs' features the same: the backbone and, for VGGFace, its weight file."""
-    weights = getattr(backbone, "weights_path", None)
-    if backbone.name == "vggface":
-        weights_id = "random" if weights is None else f"{Path(weights).name}-{Path(weights).stat().st_size}"
-        return f"vggface-{weights_id}"
-    return backbone.name
-
-
 def extract_faces(paths: Iterable, backbone, detector: str = "sequential", batch_photos: int = 64,
                   progress: bool = True) -> FaceFeatures:
     """Every feature set of ``backbone`` for every face the detector finds in ``paths`` (cached).
 
-    The chips of ``batch_photos`` photos go through the network together. The network runs on
-    fixed batches (``backbone.batch_size``) and pads the last one of each group with blank chips,
-    so larger groups waste less (64 photos of ~3 faces: ~6 batches, ~8% padding; 16 photos:
-    ~2 batches, ~25%). A killed run loses at most the group it was working on.
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        The photos.
+    backbone : networks.Backbone
+        E.g. ``backbones.get_backbone(name)``. Its ``cache_key`` names the cache folder.
+    detector : str
+        A face detector's name (``faces.detect_dataset``); its detections are cached too.
+    batch_photos : int
+        Photos whose chips go through the network together. The network runs on fixed batches
+        (``backbone.batch_size``) and pads the last one of each group with blank chips, so
+        larger groups waste less; a killed run loses at most the group it was working on.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    FaceFeatures
+        One row per detected face; ``sets`` holds every set of ``backbone.feature_sets``.
     """
     paths = [str(p) for p in paths]
 
@@ -191,21 +225,36 @@ def extract_faces(paths: Iterable, backbone, detector: str = "sequential", batch
             values = backbone.features(np.stack(chips), progress=False)
         else:
             values = {f"{prefix}_{layer}": np.zeros((0, dim), np.float32)
-                      for prefix in ("rgb", "bgr") for layer, dim in backbone.layer_dims.items()}
+                      for prefix in PASSES for layer, dim in backbone.layer_dims.items()}
         ends = np.cumsum(sizes)
         return [{"boxes": _boxes(found), **{name: v[end - n:end] for name, v in values.items()}}
                 for (_, found), n, end in zip(items, sizes, ends)]
 
-    folder = cache_path("features", faces.detection_cache_name(detector), backbone_cache_key(backbone), "x").parent
+    folder = cache_path("features", faces.detection_cache_name(detector), backbone.cache_key, "x").parent
     return _run(paths, detector, folder, f"{backbone.name} features", compute, batch_photos, progress)
 
 
 # --- landmark distances ---------------------------------------------------------------------
 
 def extract_landmarks(paths: Iterable, detector: str = "sequential", progress: bool = True) -> FaceFeatures:
-    """68 landmarks on each face's 224x224 crop (the authors' way) and both normalisations of
-    their 2278 pairwise distances: sets "landmarks" (by the largest, the paper), "landmarks_mean"
-    (by the mean) and "points" (the 68 x 2 coordinates on the crop, flattened)."""
+    """68 landmarks on each face's 224x224 crop (the authors' way) and their pairwise distances (cached).
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        The photos.
+    detector : str
+        A face detector's name (``faces.detect_dataset``).
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    FaceFeatures
+        One row per detected face, and three sets: "landmarks" (the 2278 pairwise distances
+        divided by the largest, the paper's), "landmarks_mean" (divided by their mean) and
+        "points" (the 68 x 2 coordinates on the crop, flattened).
+    """
     paths = [str(p) for p in paths]
 
     def compute(items):

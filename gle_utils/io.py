@@ -5,6 +5,9 @@ RGB ``uint8`` array of shape (height, width, 3), upright (EXIF orientation appli
 larger than ``MAX_SIDE`` pixels on its longest side. Whatever goes wrong, it raises one
 error type, ``ImageReadError``, with the file name and the reason. ``check_image(path)`` runs
 the same checks without keeping the pixels (``datasets.load_gaf`` uses it to list bad files).
+
+Files the project writes go through ``atomic_path`` (never half-written); a saved scikit-learn
+model is read back with ``load_skops``, which unpickles nothing and trusts only ``TRUSTED_TYPES``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "MAX_SIDE", "TRUSTED_TYPES", "ImageReadError", "as_rgb_array",
+           "atomic_path", "check_image", "file_digest", "is_image_name", "load_skops", "read_image",
+           "resize_longest_side"]
 
 # Images are shrunk (keeping their aspect ratio) so that the longest side is at most this.
 # GAF photos are at most a few thousand pixels wide; 2048 keeps faces of 20 px and more
@@ -189,3 +196,21 @@ def atomic_path(path: str | Path):
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists():
             tmp.unlink()
+
+
+# The types a saved scikit-learn model may hold beyond what skops trusts by default: the only
+# ones ``load_skops`` accepts (a file that needs any other type is refused, not loaded). The
+# trees of a forest, and the Platt scaling of the CENTRIST baseline's SVM.
+TRUSTED_TYPES = ["sklearn.tree._tree.Tree", "sklearn.calibration._CalibratedClassifier",
+                 "sklearn.calibration._SigmoidCalibration"]
+
+
+def load_skops(path: str | Path):
+    """A scikit-learn model saved with ``skops.io.dump``, trusting only skops's defaults and
+    ``TRUSTED_TYPES``; a file that needs anything else is refused with the types it asked for."""
+    import skops.io  # imported here: it loads scikit-learn, seconds that reading a photo does not need
+
+    untrusted = [t for t in skops.io.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+    if untrusted:
+        raise ValueError(f"{path}: refused, it holds types that are not trusted: {untrusted}")
+    return skops.io.load(path, trusted=TRUSTED_TYPES)

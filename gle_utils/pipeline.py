@@ -16,29 +16,29 @@ written once::
     3. weights        each member's accuracy on the VAL photos (the paper's rule,
                       ``ensemble.accuracy_weights``); a photo without a face is decided by the
                       whole-image member alone (``ensemble.weighted_vote`` skips absent members)
-    4. calibration    two temperatures fitted on the VAL photos (``ensemble.fit_temperature``):
+    4. calibration    two temperatures fitted on the VAL photos (``metrics.fit_temperature``):
                       one for the vote on photos with a face, one for the whole-image member,
                       which alone decides faceless photos. Stored with the model.
 
-``model.answers(inputs)`` gives each photo's reported answer under the rules of ``answers``
-(calibrated probabilities, who decided and what that member is worth, a low-confidence flag,
-"unknown" for a photo nobody could score or an image with nothing in it).
-
 ``model.predict_proba(model.inputs(paths))`` scores new photos, ``model.face_scores(inputs)``
 scores each face on its own (the face members only), ``model.save(folder)`` /
-``GroupEmotionModel.load(folder)`` keep it on disk.
+``GroupEmotionModel.load(folder)`` keep it on disk. What is reported for each photo (calibrated
+probabilities, who decided, "unknown" when nothing can be said) is ``predict.answers``.
 
-Two recipes (``MODELS``, trained with ``train_model``): "paper" is the above; "expression", the
-default of ``predict.py``, finds faces with MTCNN and adds one member per network trained on
-facial expressions (``gle_utils.expression``): its zero-shot valence (``ensemble.ZeroShotValence``,
-nothing trained) of each face, averaged over a photo's faces. ``train(expression=...)`` puts a
-forest on those 7 probabilities instead. ``datasets.load_check_set()`` gives the real group
-photos, with hand labels and boxes, that the default was chosen on.
+Two recipes (``RECIPES``, each a ``Recipe``, trained with ``train_model``): "paper" is the above;
+"expression", the default of ``predict.py``, finds faces with MTCNN and adds one member per network
+trained on facial expressions (``gle_utils.expression``): its zero-shot valence
+(``expression.ZeroShotValence``, nothing trained) of each face, averaged over a photo's faces.
+``train(expression=...)`` puts a forest on those 7 probabilities instead.
+``datasets.load_check_set()`` gives the real group photos, with hand labels and boxes, that the
+default was chosen on.
 
 Names. The members keep the paper's names (``landmarks``, ``vggface_rgb_avgpool``, ...,
-``whole_image``) whatever network produced them: ``backbone_label`` says which one did (offline:
-the face-ID ResNet standing in for VGGFace) and the whole-image model's ``.name`` says whether it
-is the authors' VGG16 head or the offline stand-in. Every output of the notebooks names both.
+``whole_image``) whatever network produced them: ``backbones.backbone_label`` says which one did
+(offline: the face-ID ResNet standing in for VGGFace) and the whole-image model's ``.name`` says
+whether it is the authors' VGG16 head or the offline stand-in. Every output of the notebooks
+names both. The expression members are named after their network (``EXPRESSION_MEMBERS``,
+``ZERO_SHOT_MEMBERS``).
 """
 
 from __future__ import annotations
@@ -51,25 +51,49 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import backbones, classifiers, config, ensemble, faces, features, scene
+from . import backbones, classifiers, config, ensemble, faces, features, metrics, scene
 from .classifiers import DEFAULT_TREES
+from .expression import EXPRESSION_BACKBONES, ZeroShotValence
 from .io import atomic_path
+
+__all__ = ["DEEP_MEMBERS", "DEFAULT_MODEL", "EXPRESSION_MEMBERS", "FACE_MEMBERS", "MEMBERS", "RECIPES",
+           "WHOLE_IMAGE_SETTINGS", "ZERO_SHOT_MEMBERS", "GroupEmotionModel", "PhotoInputs", "Recipe", "Validation",
+           "default_model_dir", "expression_networks", "expression_set", "fit_members", "photo_inputs", "train",
+           "train_model"]
 
 # The members of the paper's ensemble, by the names the authors' code used.
 DEEP_MEMBERS = ("vggface_rgb_avgpool", "vggface_rgb_fc7", "vggface_bgr_avgpool", "vggface_bgr_fc7")
 FACE_MEMBERS = ("landmarks",) + DEEP_MEMBERS
 MEMBERS = FACE_MEMBERS + ("whole_image",)
 
-LANDMARKS = "landmarks"  # the per-face set: 2278 distances divided by the largest (the paper)
-IMAGES = "images"        # the whole-image member's input: the photos themselves
+_LANDMARKS = "landmarks"  # the per-face set: 2278 distances divided by the largest (the paper)
+_IMAGES = "images"        # the whole-image member's input: the photos themselves
+
+# How the landmark member combines a photo's faces: "sum" is the authors' rule (their code sums
+# the per-face probabilities; ensemble.sum_face_probabilities quotes it), "mean" the variant.
+_LANDMARK_AGGREGATE = "sum"
+
+# When the ImageNet VGG16 weights are on this machine, whole_image_model("auto") builds the authors'
+# whole-image CNN. The paper trained it for 30 epochs (section 3); on a CPU that takes hours, so by
+# default only its new head is trained, for 5 epochs. Pass whole_image_settings={} for theirs.
+WHOLE_IMAGE_SETTINGS = {"epochs": 5, "train_base": False}
+
+
+def _member_name(backbone_name: str, kind: str) -> str:
+    """An expression member's name: its network's family (the backbone name up to its first "-",
+    e.g. "fer2013" of "fer2013-xception") and what the member does with it."""
+    return f"{backbone_name.split('-')[0]}_{kind}"
+
 
 # Not in the paper: a member reading a network trained on facial EXPRESSIONS
 # (``gle_utils.expression``). It is a forest on each face's 7 expression probabilities,
-# and a photo's score is the MEAN of its faces' (one face, one voice). By backbone name:
-EXPRESSION_MEMBERS = {"fer2013-xception": "fer2013_expression", "faceapi-expression": "faceapi_expression"}
-# The same per-face input read with NO training: ``ensemble.ZeroShotValence`` maps each face's
-# probabilities to the three classes by ``expression.VALENCE``, averaged over a photo's faces.
-ZERO_SHOT_MEMBERS = {"fer2013-xception": "fer2013_zero_shot", "faceapi-expression": "faceapi_zero_shot"}
+# and a photo's score is the MEAN of its faces' (one face, one voice). By backbone name
+# ("fer2013-xception" -> "fer2013_expression"):
+EXPRESSION_MEMBERS = {name: _member_name(name, "expression") for name in EXPRESSION_BACKBONES}
+# The same per-face input read with NO training: ``expression.ZeroShotValence`` maps each face's
+# probabilities to the three classes by ``expression.VALENCE``, averaged over a photo's faces
+# ("fer2013-xception" -> "fer2013_zero_shot"):
+ZERO_SHOT_MEMBERS = {name: _member_name(name, "zero_shot") for name in EXPRESSION_BACKBONES}
 
 
 def expression_networks(info: dict) -> tuple[str, ...]:
@@ -81,32 +105,10 @@ def expression_set(backbone_name: str) -> str:
     """The per-face feature set holding an expression backbone's 7 probabilities."""
     return f"{backbone_name}:expression"
 
-# How the landmark member combines a photo's faces: "sum" is the authors' rule (their code sums
-# the per-face probabilities; ensemble.sum_face_probabilities quotes it), "mean" the variant.
-LANDMARK_AGGREGATE = "sum"
-
-# A reported answer: "unknown" when no class can honestly be named.
-UNKNOWN = "unknown"
-
-# When the ImageNet VGG16 weights are on this machine, whole_image_model("auto") builds the authors'
-# whole-image CNN. The paper trained it for 30 epochs (section 3); on a CPU that takes hours, so by
-# default only its new head is trained, for 5 epochs. Pass whole_image_settings={} for theirs.
-WHOLE_IMAGE_SETTINGS = {"epochs": 5, "train_base": False}
-
-BACKBONE_LABELS = {
-    "vggface": "VGGFace (VGG16, keras-vggface weights)",
-    "faceid-resnet": "face-ID ResNet (offline stand-in for VGGFace)",
-}
-
-
-def backbone_label(name: str) -> str:
-    """What produced the "VGGFace" members, in words for tables and figures."""
-    return BACKBONE_LABELS.get(name, name)
-
 
 def default_model_dir(dataset: str = "demo", model: str = "paper") -> Path:
     """Where a trained model of a dataset is saved, and where predict.py looks: the paper's
-    ensemble (notebook 07 saves it) in ensemble_<dataset>, another recipe of ``MODELS`` in
+    ensemble (notebook 07 saves it) in ensemble_<dataset>, another recipe of ``RECIPES`` in
     <model>_<dataset>."""
     config.MODELS_DIR.mkdir(parents=True, exist_ok=True)
     return config.MODELS_DIR / (f"ensemble_{dataset}" if model == "paper" else f"{model}_{dataset}")
@@ -141,7 +143,7 @@ class PhotoInputs:
     def is_per_face(name: str) -> bool:
         """Sets whose member scores each face (landmarks, expression probabilities); the others
         are pooled into one median row per photo."""
-        return name == LANDMARKS or name.endswith(":expression")
+        return name == _LANDMARKS or name.endswith(":expression")
 
     def member_inputs(self) -> dict:
         """The input of every member, by feature-set name (see ``ensemble.Member``):
@@ -151,7 +153,7 @@ class PhotoInputs:
         for name, rows in self.face_sets.items():
             inputs[name] = (ensemble.PerFace(rows, self.face_photo, len(self.paths)) if self.is_per_face(name)
                             else features.pool_faces(rows, self.faces.path, self.paths, "median"))
-        inputs[IMAGES] = list(self.paths)
+        inputs[_IMAGES] = list(self.paths)
         return inputs
 
     def faces_as_photos(self) -> dict:
@@ -162,12 +164,33 @@ class PhotoInputs:
                 else np.asarray(values, dtype=np.float64) for name, values in self.face_sets.items()}
 
 
-def photo_inputs(paths, backbone, detector: str = "sequential", progress: bool = True,
+def photo_inputs(paths, backbone, detector: str = "sequential", *, progress: bool = True,
                  expression: tuple[str, ...] = ()) -> PhotoInputs:
-    """Detect faces (cached), and compute the landmark distances and deep features of every face
-    (cached per photo: ``features.extract_landmarks`` / ``features.extract_faces``); with
-    ``expression`` (backbone names of ``EXPRESSION_MEMBERS``), each face's expression
-    probabilities from those networks too (set ``expression_set(name)``)."""
+    """Everything the members read for a list of photos: faces, landmarks, deep features.
+
+    Detects the faces (cached), and computes the landmark distances and deep features of every
+    face (cached per photo: ``features.extract_landmarks`` / ``features.extract_faces``).
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        The photos.
+    backbone : networks.Backbone
+        The face network of the "vggface_*" members (e.g. ``backbones.get_backbone("auto")``).
+    detector : str
+        The face detector (a name of ``faces.DETECTORS``).
+    progress : bool
+        Show progress bars while features are computed.
+    expression : tuple of str
+        Expression backbones (names of ``EXPRESSION_MEMBERS``) whose 7 probabilities of each
+        face are wanted too (feature set ``expression_set(name)``).
+
+    Returns
+    -------
+    PhotoInputs
+        Faces, per-face feature sets and faces per photo; ``.member_inputs()`` gives what each
+        member reads.
+    """
     paths = [str(p) for p in paths]
     landmarks = features.extract_landmarks(paths, detector=detector, progress=progress)
     deep = features.extract_faces(paths, backbone, detector=detector, progress=progress)
@@ -178,7 +201,7 @@ def photo_inputs(paths, backbone, detector: str = "sequential", progress: bool =
         if not other.faces[box_columns].equals(deep.faces[box_columns]):
             raise RuntimeError("two feature caches disagree on the faces: clear data/cache/features")
     row_of = {path: i for i, path in enumerate(paths)}
-    face_sets = {LANDMARKS: landmarks.sets[LANDMARKS]}
+    face_sets = {_LANDMARKS: landmarks.sets[_LANDMARKS]}
     face_sets.update({name: deep.sets[name] for name in backbone.paper_feature_sets.values()})
     face_sets.update({expression_set(name): found.sets["rgb_expression"] for name, found in rivals.items()})
     return PhotoInputs(paths=paths, faces=deep.faces.reset_index(drop=True),
@@ -191,10 +214,10 @@ def photo_inputs(paths, backbone, detector: str = "sequential", progress: bool =
 # 2. The members, fitted on the training photos
 # ---------------------------------------------------------------------------------------------
 
-def fit_members(inputs: PhotoInputs, labels, paper_sets: dict[str, str], n_trees: int = DEFAULT_TREES,
+def fit_members(inputs: PhotoInputs, labels, paper_sets: dict[str, str], *, n_trees: int = DEFAULT_TREES,
                 seed: int = config.SEED, whole_image: str = "auto", n_jobs: int | None = None,
                 whole_image_settings: dict | None = None,
-                landmark_aggregate: str = LANDMARK_AGGREGATE, paper_members: tuple[str, ...] = MEMBERS,
+                landmark_aggregate: str = _LANDMARK_AGGREGATE, paper_members: tuple[str, ...] = MEMBERS,
                 expression: tuple[str, ...] = (), zero_shot: tuple[str, ...] = ()) -> ensemble.Ensemble:
     """The members, fitted on the photos of ``inputs`` (weights 1 until ``train`` sets them):
     the paper's six (or those named in ``paper_members``), then one expression forest per
@@ -205,7 +228,7 @@ def fit_members(inputs: PhotoInputs, labels, paper_sets: dict[str, str], n_trees
     ``whole_image`` and ``whole_image_settings`` go to ``scene.whole_image_model`` (the settings
     only matter for the VGG16 head; default ``WHOLE_IMAGE_SETTINGS``).
     """
-    y = ensemble.class_names(labels)
+    y = metrics.class_names(labels)
     if not inputs.has_face.any():
         raise ValueError("no face was found in any training photo: the face members cannot be trained")
     unknown = set(paper_members) - set(MEMBERS)
@@ -216,14 +239,14 @@ def fit_members(inputs: PhotoInputs, labels, paper_sets: dict[str, str], n_trees
 
     # Per-face members learn from FACES, each carrying its photo's label (the authors' way for
     # the landmarks; their probabilities are summed over a photo's faces, the expressions' averaged).
-    per_face = [("landmarks", LANDMARKS, landmark_aggregate)] if "landmarks" in paper_members else []
+    per_face = [("landmarks", _LANDMARKS, landmark_aggregate)] if "landmarks" in paper_members else []
     per_face += [(EXPRESSION_MEMBERS[name], expression_set(name), "mean") for name in expression]
     for member, feature_set, aggregate in per_face:
         forest = classifiers.random_forest(n_trees, seed, n_jobs)
         members.add(member, forest.fit(inputs.face_sets[feature_set], y[inputs.face_photo]), feature_set, 1.0,
                     aggregate=aggregate)
     for name in zero_shot:
-        members.add(ZERO_SHOT_MEMBERS[name], ensemble.ZeroShotValence(name), expression_set(name), 1.0,
+        members.add(ZERO_SHOT_MEMBERS[name], ZeroShotValence(name), expression_set(name), 1.0,
                     aggregate="mean")
 
     # The deep forests learn from PHOTOS: the median of the photo's faces.
@@ -239,7 +262,7 @@ def fit_members(inputs: PhotoInputs, labels, paper_sets: dict[str, str], n_trees
     # The whole-image model sees every photo, faces or not.
     settings = WHOLE_IMAGE_SETTINGS if whole_image_settings is None else whole_image_settings
     whole = scene.whole_image_model(whole_image, seed=seed, **settings)
-    members.add("whole_image", whole.fit(inputs.paths, y), IMAGES, 1.0)
+    members.add("whole_image", whole.fit(inputs.paths, y), _IMAGES, 1.0)
     return members
 
 
@@ -257,9 +280,10 @@ def _backbone(name: str, weights_path: str | None = None):
 class GroupEmotionModel:
     """The weighted ensemble, the backbone and detector it was trained with, and a description.
 
-    ``info`` holds: model (its recipe's name in ``MODELS``), backbone, backbone_label, detector,
-    expression (expression backbones with a forest), zero_shot (those with a zero-shot member), whole_image (the model's name), n_trees, seed,
-    dataset, photos per split, weights.
+    ``info`` (saved as pipeline.json) holds: model (its recipe's name in ``RECIPES``), backbone,
+    backbone_label, detector, expression (expression backbones with a forest), zero_shot (those
+    with a zero-shot member), members, whole_image (the model's name), n_trees, seed, dataset,
+    photos per split, weights, val_accuracy, calibration. ``recipe`` reads its recipe back.
     """
 
     ensemble: ensemble.Ensemble
@@ -275,8 +299,13 @@ class GroupEmotionModel:
 
     @property
     def name(self) -> str:
-        """The recipe's name (``MODELS``); models saved before there were two are the paper's."""
+        """The recipe's name (``RECIPES``); models saved before there were two are the paper's."""
         return self.info.get("model", "paper")
+
+    @property
+    def recipe(self) -> "Recipe":
+        """The recipe this model was trained with (``Recipe.of(info)``)."""
+        return Recipe.of(self.info)
 
     @property
     def face_member_names(self) -> list[str]:
@@ -315,50 +344,6 @@ class GroupEmotionModel:
         for name, p in probabilities.items():
             table[[f"{name}:{c}" for c in config.CLASSES]] = p
         return table
-
-    def answers(self, inputs: PhotoInputs) -> pd.DataFrame:
-        """Each photo's reported answer, one row per photo of ``inputs``.
-
-        Columns: path, label, one column per class (the reported probabilities), n_faces,
-        decided_by, decider_val_accuracy, low_confidence, reason. The rules, in order:
-
-        1. No member could score the photo (all its scores NaN): label "unknown", no probabilities.
-        2. The whole image carries no evidence (``scene.content_problem``: near-uniform or noise):
-           label "unknown", every class 1/3, ``reason`` says which.
-        3. A photo with a face: the weighted vote, calibrated (the temperature fitted on val
-           photos with a face); decided by "all members", worth the ensemble's val accuracy on
-           photos with a face.
-        4. A photo without a face: the whole-image member alone, calibrated with its own
-           temperature, then shrunk towards 1/3 each so that no class gets more than that
-           member's val accuracy (``ensemble.cap_confidence``): a member right 55% of the time
-           does not get to say 90%.
-        ``low_confidence`` is True for "unknown" and whenever the top probability is below 0.5.
-        """
-        info_calibration = self.info.get("calibration", {})
-        accuracy = self.info.get("val_accuracy") or dict(self.weights)
-        scores = self.predict_proba(inputs)
-        whole = self.member_probabilities(inputs)["whole_image"]
-        with_face = ensemble.calibrate(scores, info_calibration.get("with_face", 1.0))
-        alone = ensemble.cap_confidence(ensemble.calibrate(whole, info_calibration.get("whole_image", 1.0)),
-                                        accuracy.get("whole_image", 1.0))
-        rows = []
-        for i, path in enumerate(inputs.paths):
-            has_face = bool(inputs.n_faces[i])
-            probabilities = with_face[i] if has_face else alone[i]
-            reason = ""
-            if np.isnan(scores[i]).all():
-                reason = "no member could score this photo"
-            elif (problem := scene.content_problem(path)) is not None:
-                reason, probabilities = problem, np.full(len(config.CLASSES), 1 / len(config.CLASSES))
-            label = ensemble.predicted_labels(probabilities[None])[0] if not reason else UNKNOWN
-            rows.append({"path": path, "label": label, **dict(zip(config.CLASSES, probabilities)),
-                         "n_faces": int(inputs.n_faces[i]),
-                         "decided_by": "all members" if has_face else "whole_image",
-                         "decider_val_accuracy": accuracy.get("ensemble (photos with a face)") if has_face
-                         else accuracy.get("whole_image"),
-                         "low_confidence": label == UNKNOWN or bool(np.nanmax(probabilities, initial=0) < 0.5),
-                         "reason": reason})
-        return pd.DataFrame(rows)
 
     def describe(self) -> str:
         """One line: what this model is made of."""
@@ -411,21 +396,51 @@ def _readable(rows: pd.DataFrame, inputs: PhotoInputs) -> pd.DataFrame:
     return rows[~rows["path"].isin(inputs.skipped)] if inputs.skipped else rows
 
 
-def train(table: pd.DataFrame, backbone="auto", detector: str = "sequential", n_trees: int = DEFAULT_TREES,
+def train(table: pd.DataFrame, *, backbone="auto", detector: str = "sequential", n_trees: int = DEFAULT_TREES,
           seed: int = config.SEED, whole_image: str = "auto", n_jobs: int | None = None,
           whole_image_settings: dict | None = None, progress: bool = True,
-          landmark_aggregate: str = LANDMARK_AGGREGATE, paper_members: tuple[str, ...] = MEMBERS,
+          landmark_aggregate: str = _LANDMARK_AGGREGATE, paper_members: tuple[str, ...] = MEMBERS,
           expression: tuple[str, ...] = (), zero_shot: tuple[str, ...] = (),
           model: str = "paper") -> tuple[GroupEmotionModel, Validation]:
-    """The paper's ensemble from a dataset table (``datasets.load_dataset``): members fitted on
-    the ``train`` photos, weighted by their accuracy on the ``val`` photos, and calibrated on them.
+    """The paper's ensemble from a dataset table: members fitted on the ``train`` photos,
+    weighted by their accuracy on the ``val`` photos, and calibrated on them.
 
-    ``backbone`` is a name for ``backbones.get_backbone`` or a backbone. ``paper_members`` keeps
-    some of the paper's members only (the whole image always); ``expression`` adds one forest per
-    expression backbone (``EXPRESSION_MEMBERS``), ``zero_shot`` one zero-shot member per expression
-    backbone (``ZERO_SHOT_MEMBERS``: nothing fitted, weighted and calibrated like the others); ``model`` is the name the model goes by
-    (``MODELS``: ``train_model`` passes it). Returns the model and the validation data the
-    weights came from.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns path, split, label (``datasets.load_dataset``); labelled train and val photos
+        are needed. Photos that cannot be read are left out (each is reported).
+    backbone : str or networks.Backbone
+        The face network of the "vggface_*" members: a name for ``backbones.get_backbone``
+        ("auto": VGGFace when its weights are here, else the offline face-ID ResNet) or a backbone.
+    detector : str
+        The face detector (a name of ``faces.DETECTORS``).
+    n_trees, seed, n_jobs : int
+        Trees of every Random Forest, the seed of every member, parallel jobs (-1: every core).
+    whole_image : {"auto", "vgg16", "offline"}
+        The whole-image member (``scene.whole_image_model``).
+    whole_image_settings : dict, optional
+        Settings of the VGG16 head (default ``WHOLE_IMAGE_SETTINGS``; ``{}`` for the authors').
+    progress : bool
+        Show progress bars while features are computed.
+    landmark_aggregate : {"sum", "mean"}
+        How the landmark member combines a photo's faces ("sum": the authors' rule).
+    paper_members : tuple of str
+        The paper's members to keep (names of ``MEMBERS``; "whole_image" is always needed).
+    expression : tuple of str
+        Expression backbones that each get a forest member (``EXPRESSION_MEMBERS``).
+    zero_shot : tuple of str
+        Expression backbones that each get a zero-shot member (``ZERO_SHOT_MEMBERS``: nothing
+        fitted, weighted and calibrated like the others).
+    model : str
+        The name the model goes by (a name of ``RECIPES``: ``train_model`` passes it).
+
+    Returns
+    -------
+    model : GroupEmotionModel
+        The weighted, calibrated ensemble with its description (``model.info``).
+    validation : Validation
+        The val photos' inputs, labels and each member's probabilities: what the weights came from.
     """
     backbone = _backbone(backbone) if isinstance(backbone, str) else backbone
     expression, zero_shot = tuple(expression), tuple(zero_shot)
@@ -433,37 +448,38 @@ def train(table: pd.DataFrame, backbone="auto", detector: str = "sequential", n_
     train_rows, val_rows = _split(table, "train"), _split(table, "val")
 
     def inputs_of(rows):
-        found = photo_inputs(rows["path"], backbone, detector, progress, networks)
+        found = photo_inputs(rows["path"], backbone, detector, progress=progress, expression=networks)
         if found.skipped:
             rows = _readable(rows, found)
-            found = photo_inputs(rows["path"], backbone, detector, False, networks)
+            found = photo_inputs(rows["path"], backbone, detector, progress=False, expression=networks)
         return rows, found
 
     train_rows, train_inputs = inputs_of(train_rows)
-    members = fit_members(train_inputs, train_rows["label"], backbone.paper_feature_sets, n_trees, seed,
-                          whole_image, n_jobs, whole_image_settings, landmark_aggregate, paper_members, expression,
-                          zero_shot)
+    members = fit_members(train_inputs, train_rows["label"], backbone.paper_feature_sets, n_trees=n_trees,
+                          seed=seed, whole_image=whole_image, n_jobs=n_jobs,
+                          whole_image_settings=whole_image_settings, landmark_aggregate=landmark_aggregate,
+                          paper_members=paper_members, expression=expression, zero_shot=zero_shot)
 
     val_rows, val_inputs = inputs_of(val_rows)
     val_probabilities = members.member_probabilities(val_inputs.member_inputs())
     weights = ensemble.accuracy_weights(val_probabilities, val_rows["label"])
     for member in members.members:
         member.weight = weights[member.name]
-    val_labels = ensemble.class_names(val_rows["label"])
+    val_labels = metrics.class_names(val_rows["label"])
     vote = members.predict_proba(val_inputs.member_inputs())
     has_face = val_inputs.has_face
     val_accuracy = dict(weights)
     if has_face.any():
         val_accuracy["ensemble (photos with a face)"] = float(
             np.mean(ensemble.predicted_labels(vote[has_face]) == val_labels[has_face]))
-    calibration = {"with_face": ensemble.fit_temperature(vote[has_face], val_labels[has_face]),
-                   "whole_image": ensemble.fit_temperature(val_probabilities["whole_image"], val_labels)}
+    calibration = {"with_face": metrics.fit_temperature(vote[has_face], val_labels[has_face]),
+                   "whole_image": metrics.fit_temperature(val_probabilities["whole_image"], val_labels)}
 
     info = {
         "model": model,
         "dataset": table.attrs.get("dataset", "a dataset table"),
         "backbone": backbone.name,
-        "backbone_label": backbone_label(backbone.name),
+        "backbone_label": backbones.backbone_label(backbone.name),
         "weights_path": None if getattr(backbone, "weights_path", None) is None else str(backbone.weights_path),
         "paper_feature_sets": backbone.paper_feature_sets,
         "detector": detector,
@@ -489,40 +505,50 @@ def train(table: pd.DataFrame, backbone="auto", detector: str = "sequential", n_
 # The two models predict.py offers
 # ---------------------------------------------------------------------------------------------
 
-# Each recipe: the arguments of ``train`` that make it. "paper" is the paper's pipeline with the
-# offline stand-ins; DEFAULT_MODEL is, of the candidates right most often on the real group
-# photos of the check set, the best on the demo test split (measured: see the README,
-# "Predicting a new photo").
+@dataclass(frozen=True)
+class Recipe:
+    """What makes one of the models predict.py offers: its name and the arguments of ``train``
+    that set its members (the rest, such as the backbone and the number of trees, are settings)."""
+
+    name: str
+    detector: str
+    paper_members: tuple[str, ...] = MEMBERS
+    expression: tuple[str, ...] = ()
+    zero_shot: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, info: dict) -> "Recipe":
+        """The recipe a trained model was made with, read from its ``info`` (pipeline.json)."""
+        return cls(name=info.get("model", "paper"), detector=info.get("detector"),
+                   paper_members=tuple(m for m in info.get("members", []) if m in MEMBERS),
+                   expression=tuple(info.get("expression", [])), zero_shot=tuple(info.get("zero_shot", [])))
+
+    def matches(self, info: dict) -> bool:
+        """Whether a saved model (its ``info``) was trained with this recipe as it is today: a
+        model saved under an older recipe of the same name is not, nor one trained on faces
+        cached by an older ``faces.DETECTION_VERSION``."""
+        return Recipe.of(info) == self and info.get("detection_version") == faces.DETECTION_VERSION
+
+
+# "paper" is the paper's pipeline with the offline stand-ins; DEFAULT_MODEL is, of the candidates
+# right most often on the real group photos of the check set, the best on the demo test split
+# (see the README, "Predicting a new photo").
 # "expression" once had two forests on the expression probabilities instead of the zero-shot
 # members; on the check set they did no better, on the demo test split worse.
-MODELS = {
-    "paper": {"detector": "sequential", "paper_members": MEMBERS, "expression": (), "zero_shot": ()},
-    "expression": {"detector": "mtcnn", "paper_members": MEMBERS, "expression": (),
-                   "zero_shot": ("fer2013-xception", "faceapi-expression")},
-}
+RECIPES = {recipe.name: recipe for recipe in (
+    Recipe("paper", detector="sequential"),
+    Recipe("expression", detector="mtcnn", zero_shot=("fer2013-xception", "faceapi-expression")),
+)}
 DEFAULT_MODEL = "expression"
-
-
-def follows_recipe(info: dict, model: str) -> bool:
-    """Whether a saved model (its ``info``) was trained with today's recipe ``model`` of ``MODELS``:
-    a model saved under an older recipe of the same name is not, nor one trained on faces
-    cached by an older ``faces.DETECTION_VERSION``."""
-    recipe = MODELS[model]
-    paper_members = [m for m in info.get("members", []) if m in MEMBERS]
-    return (info.get("model", "paper") == model and info.get("detector") == recipe["detector"]
-            and info.get("detection_version") == faces.DETECTION_VERSION
-            and paper_members == list(recipe["paper_members"])
-            and list(info.get("expression", [])) == list(recipe["expression"])
-            and list(info.get("zero_shot", [])) == list(recipe["zero_shot"]))
 
 
 def train_model(table: pd.DataFrame, model: str = DEFAULT_MODEL, detector: str | None = None,
                 **settings) -> tuple[GroupEmotionModel, Validation]:
-    """``train`` with one of the ``MODELS`` recipes; ``detector`` replaces the recipe's, and
+    """``train`` with one of the ``RECIPES``; ``detector`` replaces the recipe's, and
     ``settings`` go to ``train`` (backbone, n_trees, seed, whole_image, ...)."""
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
-    recipe = dict(MODELS[model], model=model)
-    if detector is not None:
-        recipe["detector"] = detector
-    return train(table, **recipe, **settings)
+    if model not in RECIPES:
+        raise ValueError(f"unknown model {model!r}; choose one of {sorted(RECIPES)}")
+    recipe = RECIPES[model]
+    return train(table, model=recipe.name, detector=recipe.detector if detector is None else detector,
+                 paper_members=recipe.paper_members, expression=recipe.expression, zero_shot=recipe.zero_shot,
+                 **settings)

@@ -22,13 +22,14 @@ No bad photo stops a run: a photo that fails at any stage (read, faces and featu
 is reported on stderr with the stage and the reason, the others are still predicted, and the
 exit code is then 1 (2 when no model could be loaded).
 
-Two models (``pipeline.MODELS``), both trained on the demo set (members on the train photos;
+Two models (``pipeline.RECIPES``), both trained on the demo set (members on the train photos;
 weights and calibration from the val photos) and named in every output:
 
     expression   the default: MTCNN finds the faces (small ones too), and the paper's members are
                  joined by the zero-shot valence of two networks trained on facial expressions
-                 (``gle_utils.expression``, ``ensemble.ZeroShotValence``: nothing trained). Chosen by measurement on real group photos
-                 (``datasets.load_check_set``) and the demo test split: see the README.
+                 (``gle_utils.expression``, ``expression.ZeroShotValence``: nothing trained).
+                 Chosen by measurement on real group photos (``datasets.load_check_set``) and
+                 the demo test split: see the README.
     paper        the paper's pipeline: the sequential HOG-then-Haar detector, the face-ID
                  stand-in for VGGFace, landmarks, the whole image (notebook 07 trains and saves it).
 
@@ -39,7 +40,7 @@ the one the model was trained with (``faces.DETECTORS``; e.g. "mmod" for small f
 members then score the faces that detector finds. Saved models are JSON and skops files
 (``ensemble.Ensemble``): nothing is unpickled.
 
-How an answer is made (``pipeline.GroupEmotionModel.answers``): a photo with a face gets the
+How an answer is made (``answers``, whose docstring lists the rules): a photo with a face gets the
 weighted vote of all members; a photo in which no face is found is decided by the whole-image
 model alone, and the result says so and gives that member's accuracy on the val photos, which
 also caps its confidence. Probabilities are calibrated on the val photos. A blank, one-colour or
@@ -65,8 +66,17 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from . import config, faces, pipeline
+from . import config, faces, metrics, pipeline, scene
+from .classifiers import DEFAULT_TREES
+from .datasets import DatasetLayoutError, load_dataset, load_gaf
+from .ensemble import predicted_labels
 from .io import ImageReadError, as_rgb_array, atomic_path, is_image_name, read_image
+
+__all__ = ["UNKNOWN", "PredictionError", "answers", "forget_loaded_models", "format_result", "load_model", "main",
+           "predict_photo"]
+
+# A reported answer: "unknown" when no class can honestly be named.
+UNKNOWN = "unknown"
 
 
 class PredictionError(RuntimeError):
@@ -89,13 +99,11 @@ def _stage(photo: str, stage: str):
 
 
 def _train_demo_model(folder: Path, model: str) -> pipeline.GroupEmotionModel:
-    from .datasets import load_dataset  # building the demo set is only needed here
-
     print(f"No usable saved model in {config.shown_path(folder)}: training the {model!r} model on the demo set now "
           f"(once, a few minutes; notebook 07 trains the paper's and shows how well it does).",
           file=sys.stderr, flush=True)
     trained, _ = pipeline.train_model(load_dataset("demo", verbose=False), model, backbone="auto",
-                                      n_trees=pipeline.DEFAULT_TREES, n_jobs=-1)
+                                      n_trees=DEFAULT_TREES, n_jobs=-1)
     trained.save(folder)
     print(f"Saved: {config.shown_path(folder)}", file=sys.stderr, flush=True)
     return trained
@@ -115,7 +123,7 @@ def _load(folder: str, model: str | None, detector: str | None) -> pipeline.Grou
             if model is None:
                 raise
             # A demo model in the cache, saved in an older format: it is ours to rebuild.
-        if model is not None and loaded is not None and not pipeline.follows_recipe(loaded.info, model):
+        if model is not None and loaded is not None and not pipeline.RECIPES[model].matches(loaded.info):
             loaded = None  # a demo model of an older recipe of that name: ours to rebuild too
     elif model is None:
         raise FileNotFoundError(f"{config.shown_path(path)}: no saved model here (notebook 07 saves one; "
@@ -132,14 +140,68 @@ def _load(folder: str, model: str | None, detector: str | None) -> pipeline.Grou
 def load_model(model_dir: str | Path | None = None, model: str = pipeline.DEFAULT_MODEL,
                detector: str | None = None) -> pipeline.GroupEmotionModel:
     """The saved model in ``model_dir``; without one, the demo model called ``model``
-    (``pipeline.MODELS``; trained first if absent). ``detector`` replaces the detector it finds
-    faces with. Loaded once per process. Raises ValueError for a folder in another or an unsafe
-    format, an unknown model or detector."""
+    (``pipeline.RECIPES``; trained first if absent). ``detector`` replaces the detector it finds
+    faces with. Loaded once per process (``forget_loaded_models`` reads the disk again). Raises
+    ValueError for a folder in another or an unsafe format, an unknown model or detector."""
     if model_dir is not None:
         return _load(str(Path(model_dir).resolve()), None, detector)
-    if model not in pipeline.MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of {sorted(pipeline.MODELS)}")
+    if model not in pipeline.RECIPES:
+        raise ValueError(f"unknown model {model!r}; choose one of {sorted(pipeline.RECIPES)}")
     return _load(str(pipeline.default_model_dir("demo", model)), model, detector)
+
+
+def forget_loaded_models() -> None:
+    """Forget every model ``load_model`` has loaded: the next call reads (or trains) it again."""
+    _load.cache_clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# What is reported for each photo
+# ---------------------------------------------------------------------------------------------
+
+def answers(model: pipeline.GroupEmotionModel, inputs: pipeline.PhotoInputs) -> pd.DataFrame:
+    """Each photo's reported answer, one row per photo of ``inputs`` (``model.inputs(paths)``).
+
+    Columns: path, label, one column per class (the reported probabilities), n_faces,
+    decided_by, decider_val_accuracy, low_confidence, reason. The rules, in order:
+
+    1. No member could score the photo (all its scores NaN): label "unknown", no probabilities.
+    2. The whole image carries no evidence (``scene.content_problem``: near-uniform or noise):
+       label "unknown", every class 1/3, ``reason`` says which.
+    3. A photo with a face: the weighted vote, calibrated (the temperature fitted on val
+       photos with a face); decided by "all members", worth the ensemble's val accuracy on
+       photos with a face.
+    4. A photo without a face: the whole-image member alone, calibrated with its own
+       temperature, then shrunk towards 1/3 each so that no class gets more than that
+       member's val accuracy (``metrics.cap_confidence``): a member right 55% of the time
+       does not get to say 90%.
+    ``low_confidence`` is True for "unknown" and whenever the top probability is below 0.5.
+    """
+    info_calibration = model.info.get("calibration", {})
+    accuracy = model.info.get("val_accuracy") or dict(model.weights)
+    scores = model.predict_proba(inputs)
+    whole = model.member_probabilities(inputs)["whole_image"]
+    with_face = metrics.calibrate(scores, info_calibration.get("with_face", 1.0))
+    alone = metrics.cap_confidence(metrics.calibrate(whole, info_calibration.get("whole_image", 1.0)),
+                                   accuracy.get("whole_image", 1.0))
+    rows = []
+    for i, path in enumerate(inputs.paths):
+        has_face = bool(inputs.n_faces[i])
+        probabilities = with_face[i] if has_face else alone[i]
+        reason = ""
+        if np.isnan(scores[i]).all():
+            reason = "no member could score this photo"
+        elif (problem := scene.content_problem(path)) is not None:
+            reason, probabilities = problem, np.full(len(config.CLASSES), 1 / len(config.CLASSES))
+        label = predicted_labels(probabilities[None])[0] if not reason else UNKNOWN
+        rows.append({"path": path, "label": label, **dict(zip(config.CLASSES, probabilities)),
+                     "n_faces": int(inputs.n_faces[i]),
+                     "decided_by": "all members" if has_face else "whole_image",
+                     "decider_val_accuracy": accuracy.get("ensemble (photos with a face)") if has_face
+                     else accuracy.get("whole_image"),
+                     "low_confidence": label == UNKNOWN or bool(np.nanmax(probabilities, initial=0) < 0.5),
+                     "reason": reason})
+    return pd.DataFrame(rows)
 
 
 def _by_class(values) -> dict[str, float | None]:
@@ -152,7 +214,7 @@ def _predict_file(model: pipeline.GroupEmotionModel, path: Path, shown_as: str) 
         if inputs.skipped:
             raise RuntimeError("the face detector could not read the photo")
     with _stage(shown_as, "scoring (whole-image statistics and the vote)"):
-        answer = model.answers(inputs).iloc[0]
+        answer = answers(model, inputs).iloc[0]
         members = model.member_probabilities(inputs)
         face_table = model.face_scores(inputs)
     face_members = model.face_member_names
@@ -180,18 +242,36 @@ def _predict_file(model: pipeline.GroupEmotionModel, path: Path, shown_as: str) 
 
 def predict_photo(path_or_image, model_dir: str | Path | None = None, model: str = pipeline.DEFAULT_MODEL,
                   detector: str | None = None) -> dict:
-    """The group emotion of one photo (a file path or an RGB uint8 array).
+    """The group emotion of one photo.
 
-    Returns a dict: photo, label (a class or "unknown"), probabilities ({class: p}, calibrated;
-    None when no member could score the photo), n_faces, decided_by ("all members" or
-    "whole_image"), decider_val_accuracy (what the deciding member or vote scored on the val
-    photos), low_confidence and reason, faces (one dict per face: box (x0, y0, x1, y1) in the
-    pixels of ``io.read_image``, label, probabilities, members (each face member's own
-    probabilities)), members (each member's probabilities for the photo; None for a face member
-    when no face was found), model_name and model (what it is). ``model_dir``, ``model`` and
-    ``detector`` choose the model as in ``load_model``.
-    Raises ``ImageReadError`` for a file that is not a readable image and ``PredictionError``
-    (with its ``stage``) for a photo that fails later.
+    Parameters
+    ----------
+    path_or_image : str, Path or numpy.ndarray
+        An image file, or an RGB uint8 array (H, W, 3) (greyscale (H, W) is accepted too).
+    model_dir : str or Path, optional
+        A saved model (e.g. one trained on GAF); without it, the demo model called ``model``.
+    model : str
+        A name of ``pipeline.RECIPES`` (default ``pipeline.DEFAULT_MODEL``), trained first if absent.
+    detector : str, optional
+        Find faces with this detector (``faces.DETECTORS``) instead of the model's own.
+
+    Returns
+    -------
+    dict
+        photo, label (a class or "unknown"), probabilities ({class: p}, calibrated; None when
+        no member could score the photo), n_faces, decided_by ("all members" or "whole_image"),
+        decider_val_accuracy (what the deciding member or vote scored on the val photos),
+        low_confidence and reason, faces (one dict per face: box (x0, y0, x1, y1) in the pixels
+        of ``io.read_image``, label, probabilities, members (each face member's own
+        probabilities)), members (each member's probabilities for the photo; None for a face
+        member when no face was found), model_name and model (what it is).
+
+    Raises
+    ------
+    ImageReadError
+        For a file that is not a readable image.
+    PredictionError
+        For a photo that fails later (its ``stage`` says where).
     """
     model = load_model(model_dir, model, detector)
     if isinstance(path_or_image, (str, os.PathLike)):
@@ -228,15 +308,13 @@ def format_result(result: dict) -> str:
     return "\n".join(lines)
 
 
-def photos_to_predict(paths) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+def _photos_to_predict(paths) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """The photos named on the command line: files as given, folders expanded.
 
     A folder in a GAF layout (``datasets.load_gaf``) gives its photos with split and label; any
     other folder, the image files found in it. Returns (table with path, split, label; the files
     that were refused, as (path, reason)).
     """
-    from .datasets import DatasetLayoutError, load_gaf
-
     rows, refused = [], []
     for given in map(Path, paths):
         if not given.is_dir():
@@ -268,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gle_utils.predict",
                                      description="Group-level emotion of photos (Positive / Neutral / Negative).")
     parser.add_argument("photos", nargs="+", help="image files, or folders (a GAF-layout folder gives accuracy)")
-    parser.add_argument("--model", default=pipeline.DEFAULT_MODEL, choices=sorted(pipeline.MODELS),
+    parser.add_argument("--model", default=pipeline.DEFAULT_MODEL, choices=sorted(pipeline.RECIPES),
                         help=f"which demo-trained model (default: {pipeline.DEFAULT_MODEL}, the most accurate on "
                              "real group photos; paper: the paper's pipeline); trained on first use")
     parser.add_argument("--model-dir", default=None, help="a saved model instead (e.g. one trained on GAF)")
@@ -286,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.json:
         print(f"model: {model.describe()}")
-    table, refused = photos_to_predict(args.photos)
+    table, refused = _photos_to_predict(args.photos)
     failed = len(refused)
     rows = []
     for path, reason in refused:
@@ -311,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     labelled = results[results.true_label.notna() & (results.error == "")] if len(results) else results
     if len(labelled):
         correct = labelled.label == labelled.true_label
-        unknown = int((labelled.label == pipeline.UNKNOWN).sum())
+        unknown = int((labelled.label == UNKNOWN).sum())
         print(f"accuracy of model {model.name!r} on {len(labelled)} labelled photo(s): {correct.mean():.3f}"
               + (f" ({unknown} answered unknown, counted as wrong)" if unknown else ""),
               file=sys.stderr if args.json else sys.stdout)

@@ -45,6 +45,10 @@ class probabilities always come back as (n_images, 3) columns in ``CLASSES`` ord
 Is there anything to judge? ``content_problem(image)`` says when a whole image carries no
 evidence at all: near-uniform (black, white, one colour) or noise (neighbouring pixels
 unrelated). ``predict`` uses it so that such an image never gets a confident answer.
+
+The three image-in models (the stand-in, the VGG16 head, the CENTRIST baseline) are registered
+in ``WHOLE_IMAGE_MODELS`` (``registry.Registry``) with what they are, what they stand for in the
+paper and, for the VGG16 head, where its weights come from and how they are checked.
 """
 
 from __future__ import annotations
@@ -63,14 +67,24 @@ from tqdm import tqdm
 
 from . import config
 from .classifiers import class_indices, probabilities_in_class_order, svm_with_probabilities
-from .io import as_rgb_array, atomic_path, file_digest, read_image, resize_longest_side
+from .io import as_rgb_array, atomic_path, file_digest, load_skops, read_image, resize_longest_side
+from .registry import Registry, Weights
+
+__all__ = ["VGG16_NOTOP_FILE", "VGG16_NOTOP_MD5", "WHOLE_IMAGE_MODELS", "CentristSVM",
+           "WholeImageStatistics", "WholeImageVGG16", "census_transform", "centrist", "centrist_features",
+           "content_problem", "hsv_histogram", "imagenet_vgg16_weights",
+           "load_whole_image_model", "scene_statistics", "to_grey", "whole_image_model"]
+
+# The image-in models, by name: the ensemble's whole-image member is "vgg16" or "offline"
+# (``whole_image_model``); "centrist-svm" is the challenge's baseline.
+WHOLE_IMAGE_MODELS = Registry("whole-image model")
 
 # ---------------------------------------------------------------------------------------------
 # The census transform and CENTRIST
 # ---------------------------------------------------------------------------------------------
 
 # (row, column) offsets of the 8 neighbours, most significant bit first (Wu & Rehg 2011).
-NEIGHBOUR_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+_NEIGHBOUR_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -84,26 +98,39 @@ def to_grey(image: np.ndarray) -> np.ndarray:
 
 
 def census_transform(image: np.ndarray) -> np.ndarray:
-    """The 8-bit census code of every pixel that has 8 neighbours: (H, W) -> (H - 2, W - 2)."""
+    """The 8-bit census code of every pixel that has 8 neighbours: (H, W) -> (H - 2, W - 2).
+
+    Wu & Rehg's example: the centre 64 is greater than or equal to every neighbour but the
+    three 96s (top-right, right, bottom-right), which gives the bits 1101 0110:
+
+    >>> import numpy as np
+    >>> census_transform(np.array([[32, 64, 96], [32, 64, 96], [32, 32, 96]], dtype=np.uint8))
+    array([[214]], dtype=uint8)
+
+    A flat image: every neighbour is equal, so every bit is set.
+
+    >>> census_transform(np.full((3, 4), 7, dtype=np.uint8))
+    array([[255, 255]], dtype=uint8)
+    """
     grey = to_grey(image)
     height, width = grey.shape
     if height < 3 or width < 3:
         raise ValueError(f"the census transform needs an image of at least 3x3 pixels, got {width}x{height}")
     centre = grey[1:height - 1, 1:width - 1]
     codes = np.zeros(centre.shape, dtype=np.uint8)
-    for bit, (dy, dx) in enumerate(NEIGHBOUR_OFFSETS):
+    for bit, (dy, dx) in enumerate(_NEIGHBOUR_OFFSETS):
         neighbour = grey[1 + dy:height - 1 + dy, 1 + dx:width - 1 + dx]
         codes |= (centre >= neighbour).astype(np.uint8) << (7 - bit)
     return codes
 
 
-def census_histogram(codes: np.ndarray) -> np.ndarray:
+def _census_histogram(codes: np.ndarray) -> np.ndarray:
     """The 256-bin histogram of census codes, normalised to sum 1."""
     counts = np.bincount(np.asarray(codes, dtype=np.uint8).ravel(), minlength=256)
     return counts / max(counts.sum(), 1)
 
 
-def pad_to_census_size(grey: np.ndarray) -> np.ndarray:
+def _pad_to_census_size(grey: np.ndarray) -> np.ndarray:
     """A grey image at least 3x3 pixels (what the census transform needs), by repeating edge pixels."""
     height, width = grey.shape[:2]
     bottom, right = max(0, 3 - height), max(0, 3 - width)
@@ -122,12 +149,12 @@ def centrist(image: np.ndarray, levels: int = 2, max_side: int = 256) -> np.ndar
     """
     if levels < 1:
         raise ValueError("levels must be at least 1 (level 0 is the whole image)")
-    codes = census_transform(pad_to_census_size(resize_longest_side(to_grey(image), max_side)))
+    codes = census_transform(_pad_to_census_size(resize_longest_side(to_grey(image), max_side)))
     histograms = []
     for level in range(levels):
         for band in np.array_split(codes, 2 ** level, axis=0):
             for block in np.array_split(band, 2 ** level, axis=1):
-                histograms.append(census_histogram(block))
+                histograms.append(_census_histogram(block))
     return np.concatenate(histograms)
 
 
@@ -156,7 +183,22 @@ def _features_of_images(images, describe, desc: str, max_side: int | None = None
 
 
 def centrist_features(images, levels: int = 2, max_side: int = 256) -> np.ndarray:
-    """CENTRIST of many images (arrays or paths): (n_images, 256 * (4^levels - 1) / 3)."""
+    """CENTRIST of many images, one row each (``centrist`` of every image).
+
+    Parameters
+    ----------
+    images : iterable of RGB uint8 arrays or image paths
+        Paths are read with ``io.read_image``, shrunk while decoding to ``max_side``.
+    levels : int
+        Levels of the spatial pyramid (1: the plain 256-bin histogram; 2: 1 + 4 blocks).
+    max_side : int
+        Each image is shrunk to at most this many pixels on its longest side first.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_images, 256 * (4^levels - 1) / 3): levels=2 gives 1280 numbers per image.
+    """
     return _features_of_images(images, lambda image: centrist(image, levels, max_side), "CENTRIST", max_side)
 
 
@@ -166,46 +208,35 @@ def scene_statistics(image: np.ndarray, max_side: int = 256) -> np.ndarray:
     return np.concatenate([hsv_histogram(small), centrist(small, levels=2, max_side=max_side)])
 
 
-# Below these a whole image shows nothing to judge. Measured on the 600 demo photos (grey levels
-# at most 256 px): standard deviation 5.1 at the least, neighbour correlation 0.77 at the least;
-# scikit-image's photos 0.95-0.98; uniform noise 0.02-0.06.
-BLANK_STD = 2.0          # grey levels (of 255): a black, white or one-colour image
-NOISE_CORRELATION = 0.5  # correlation of each pixel with its right and lower neighbours
+# Below these a whole image shows nothing to judge. Photos are well above both and uniform noise
+# far below the second (tests/test_scene.py checks both sides).
+_BLANK_STD = 2.0          # grey levels (of 255): a black, white or one-colour image
+_NOISE_CORRELATION = 0.5  # correlation of each pixel with its right and lower neighbours
 
 
 def content_problem(image, max_side: int = 256) -> str | None:
     """Why a whole image carries no evidence (near-uniform, or noise), or None when it may.
 
-    Measured on the grey image shrunk to ``max_side``: its standard deviation (below
-    ``BLANK_STD``: near-uniform) and the correlation of neighbouring pixels (below
-    ``NOISE_CORRELATION``: noise; in photos neighbours are alike).
+    Measured on the grey image shrunk to ``max_side``: its standard deviation (below 2 grey
+    levels: near-uniform) and the correlation of neighbouring pixels (below 0.5: noise; in
+    photos neighbours are alike).
     """
     grey = to_grey(resize_longest_side(_as_image(image, max_side), max_side)).astype(np.float64)
     spread = float(grey.std())
-    if spread < BLANK_STD:
-        return f"near-uniform image (grey standard deviation {spread:.1f} < {BLANK_STD})"
+    if spread < _BLANK_STD:
+        return f"near-uniform image (grey standard deviation {spread:.1f} < {_BLANK_STD})"
     centred = grey - grey.mean()
     pairs = [(centred[:, :-1], centred[:, 1:]), (centred[:-1, :], centred[1:, :])]
     products = np.concatenate([(a * b).ravel() for a, b in pairs if a.size])
     correlation = float(products.mean() / grey.var()) if products.size else 1.0
-    if correlation < NOISE_CORRELATION:
-        return f"noise-like image (neighbouring pixels correlate {correlation:.2f} < {NOISE_CORRELATION})"
+    if correlation < _NOISE_CORRELATION:
+        return f"noise-like image (neighbouring pixels correlate {correlation:.2f} < {_NOISE_CORRELATION})"
     return None
 
 
 # ---------------------------------------------------------------------------------------------
 # Image-in models built on hand-made features
 # ---------------------------------------------------------------------------------------------
-
-def centrist_svm() -> Pipeline:
-    """The baseline classifier on CENTRIST features: square root (Hellinger map of histograms),
-    standardisation, RBF support vector machine with probabilities (Platt scaling)."""
-    return Pipeline([
-        ("hellinger", FunctionTransformer(np.sqrt)),
-        ("scale", StandardScaler()),
-        ("svm", svm_with_probabilities()),
-    ])
-
 
 class _FeatureModel:
     """Images -> hand-made features -> a scikit-learn classifier; probabilities in CLASSES order."""
@@ -241,6 +272,10 @@ class _FeatureModel:
         return folder
 
 
+@WHOLE_IMAGE_MODELS.register(
+    "centrist-svm", label="CENTRIST + SVM",
+    about="census-transform histograms over a spatial pyramid, into an RBF support vector machine",
+    paper="the EmotiW 2017 challenge baseline (Dhall et al. 2015): 52.97% on GAF 2.0 val")
 class CentristSVM(_FeatureModel):
     """The challenge baseline (Dhall et al. 2015; Wu & Rehg 2011): CENTRIST pyramid + SVM."""
 
@@ -253,9 +288,20 @@ class CentristSVM(_FeatureModel):
         return centrist_features(images, self.levels, self.max_side)
 
     def make_classifier(self) -> Pipeline:
-        return centrist_svm()
+        """Square root (Hellinger map of histograms), standardisation, RBF support vector machine
+        with probabilities (Platt scaling)."""
+        return Pipeline([
+            ("hellinger", FunctionTransformer(np.sqrt)),
+            ("scale", StandardScaler()),
+            ("svm", svm_with_probabilities()),
+        ])
 
 
+@WHOLE_IMAGE_MODELS.register(
+    "offline", label="offline stand-in (colour + texture statistics)",
+    about="an HSV colour histogram and the CENTRIST pyramid of the whole photo, into a regularised "
+          "logistic regression; needs no download",
+    paper="stands in for the authors' whole-image VGG16 when its ImageNet weights are absent")
 class WholeImageStatistics(_FeatureModel):
     """The offline stand-in for the whole-image CNN: colour + texture statistics of the photo
     (``scene_statistics``: HSV histogram, CENTRIST pyramid) into a strongly regularised
@@ -283,17 +329,9 @@ class WholeImageStatistics(_FeatureModel):
 # ---------------------------------------------------------------------------------------------
 
 VGG16_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-VGG16_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+_VGG16_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
                    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
 VGG16_NOTOP_MD5 = "6d6bbae143d832006294945121d1f1fc"  # the hash keras.applications checks
-
-
-def keras_cache_dir() -> Path:
-    """Where Keras keeps downloads: $KERAS_HOME, else ~/.keras (/tmp/.keras when home is read-only)."""
-    if os.environ.get("KERAS_HOME"):
-        return Path(os.environ["KERAS_HOME"])
-    home = os.path.expanduser("~")
-    return Path(home if os.access(home, os.W_OK) else "/tmp") / ".keras"
 
 
 def imagenet_vgg16_weights() -> Path | None:
@@ -302,7 +340,7 @@ def imagenet_vgg16_weights() -> Path | None:
     Only looks at the disk, never at the network, so it cannot hang offline. A file whose
     MD5 differs from the one Keras publishes (e.g. a half-finished download) counts as absent.
     """
-    path = keras_cache_dir() / "models" / VGG16_NOTOP_FILE
+    path = config.keras_cache_dir() / "models" / VGG16_NOTOP_FILE
     if not path.is_file() or path.stat().st_size == 0:
         return None
     if file_digest(path, "md5") != VGG16_NOTOP_MD5:
@@ -312,13 +350,19 @@ def imagenet_vgg16_weights() -> Path | None:
 
 
 def _missing_weights_message() -> str:
-    path = keras_cache_dir() / "models" / VGG16_NOTOP_FILE
+    path = config.keras_cache_dir() / "models" / VGG16_NOTOP_FILE
     return (f"The ImageNet VGG16 weights are not in the Keras cache ({config.shown_path(path)}).\n"
             f"To use the authors' whole-image CNN, on a machine with internet run "
-            f"keras.applications.VGG16(include_top=False) once, or download\n  {VGG16_NOTOP_URL}\n"
+            f"keras.applications.VGG16(include_top=False) once, or download\n  {_VGG16_NOTOP_URL}\n"
             f"to that path.")
 
 
+@WHOLE_IMAGE_MODELS.register(
+    "vgg16", label="ImageNet VGG16 head",
+    about="VGG16 conv layers (ImageNet weights) -> global average pooling -> Dense(256, relu) -> "
+          "Dropout(0.5) -> Dense(3, softmax), fine-tuned on the whole photo",
+    paper="the authors' whole-image CNN (sections 2.5 and 3)",
+    weights=Weights(source=_VGG16_NOTOP_URL, sha256=None, check=f"MD5 published by Keras: {VGG16_NOTOP_MD5}"))
 class WholeImageVGG16:
     """The authors' whole-image CNN: ImageNet VGG16 conv layers, fine-tuned with a small head.
 
@@ -365,7 +409,7 @@ class WholeImageVGG16:
 
     def _augmenter(self):
         """The authors' augmentation: rotation 10 degrees, zoom 0.1, channel shift 5, horizontal flip."""
-        import keras
+        import keras  # heavy and optional, as in build()
         from keras import layers
 
         return keras.Sequential([
@@ -382,7 +426,8 @@ class WholeImageVGG16:
                          for image in tqdm(images, desc="resize", leave=False, disable=not self.verbose)])
 
     def fit(self, images, labels):
-        from keras.applications.vgg16 import preprocess_input  # RGB -> BGR, minus the ImageNet means
+        # RGB -> BGR, minus the ImageNet means; imported here for the reason given in build()
+        from keras.applications.vgg16 import preprocess_input
 
         X, y = self._resized(images), class_indices(labels)
         self.model_ = self.build()
@@ -397,7 +442,7 @@ class WholeImageVGG16:
         return self
 
     def predict_proba(self, images) -> np.ndarray:
-        from keras.applications.vgg16 import preprocess_input
+        from keras.applications.vgg16 import preprocess_input  # heavy and optional, as in build()
 
         if self.model_ is None:
             raise RuntimeError(f"{self.name}: call fit() before predict_proba()")
@@ -423,18 +468,18 @@ class WholeImageVGG16:
         return folder
 
 
-# The classes a saved whole-image model of kind "skops" may be rebuilt as.
-_FEATURE_MODELS = {"CentristSVM": CentristSVM, "WholeImageStatistics": WholeImageStatistics}
+# The classes a saved whole-image model of kind "skops" may be rebuilt as, by the class name
+# its whole_image.json holds: the registered models built on hand-made features.
+_FEATURE_MODELS = {entry.part.__name__: entry.part for entry in WHOLE_IMAGE_MODELS
+                   if issubclass(entry.part, _FeatureModel)}
 
 
 def load_whole_image_model(folder: str | Path):
     """Reload what ``save(folder)`` wrote (either kind of whole-image model, or the CENTRIST baseline).
 
-    Nothing is unpickled: the stand-in's classifier is read with ``ensemble.load_skops`` (trusted
+    Nothing is unpickled: the stand-in's classifier is read with ``io.load_skops`` (trusted
     types only), the VGG16 head with Keras's own loader in its safe mode.
     """
-    from .ensemble import load_skops  # ensemble imports this module lazily too: no cycle at import
-
     folder = Path(folder)
     info = json.loads((folder / "whole_image.json").read_text())
     if info["kind"] == "skops":
@@ -446,26 +491,41 @@ def load_whole_image_model(folder: str | Path):
     if info["kind"] != "keras":
         raise ValueError(f"{config.shown_path(folder)}: a whole-image model of kind {info['kind']!r}, which is not loaded "
                          "(\"joblib\" was the old pickle format: train and save the model again)")
-    import keras
+    import keras  # only a saved VGG16 head needs TensorFlow, which takes seconds to load
+
 
     model = WholeImageVGG16(**info["settings"])
     model.model_ = keras.models.load_model(folder / "model.keras", safe_mode=True)
     return model
 
 
-PREFERENCES = ("auto", "vgg16", "offline")
+# What whole_image_model may be asked for: "auto", or one of the two registered models that can
+# be the ensemble's member (the CENTRIST baseline is compared with the ensemble, not part of it).
+_PREFERENCES = ("auto", "vgg16", "offline")
 
 
 def whole_image_model(prefer: str = "auto", seed: int = config.SEED, **vgg16_settings):
     """The whole-image member: the authors' VGG16 head when its weights are here, else the stand-in.
 
-    ``prefer="auto"``: VGG16 when ``imagenet_vgg16_weights()`` finds the file, otherwise the
-    offline stand-in (and a message says so). ``"vgg16"``: VGG16 or a FileNotFoundError saying
-    where the weights go. ``"offline"``: always the stand-in. Extra keyword settings (epochs,
-    image_size, ...) go to ``WholeImageVGG16``. Either way ``.name`` says which one it is.
+    Parameters
+    ----------
+    prefer : {"auto", "vgg16", "offline"}
+        "auto": VGG16 when ``imagenet_vgg16_weights()`` finds the file, otherwise the offline
+        stand-in (and a message says so). "vgg16": VGG16, or a FileNotFoundError saying where the
+        weights go. "offline": always the stand-in.
+    seed : int
+        The seed of either model.
+    **vgg16_settings
+        Settings of ``WholeImageVGG16`` (epochs, image_size, train_base, ...); ignored by the stand-in.
+
+    Returns
+    -------
+    WholeImageVGG16 or WholeImageStatistics
+        An unfitted model with ``fit(images, labels)`` and ``predict_proba(images)``; its
+        ``.name`` says which one it is.
     """
-    if prefer not in PREFERENCES:
-        raise ValueError(f"unknown prefer={prefer!r}; choose one of {PREFERENCES}")
+    if prefer not in _PREFERENCES:
+        raise ValueError(f"unknown prefer={prefer!r}; choose one of {_PREFERENCES}")
     if prefer == "offline":
         return WholeImageStatistics(seed=seed)
     weights = imagenet_vgg16_weights()

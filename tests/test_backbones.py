@@ -1,7 +1,9 @@
-"""Tests for gle_utils.backbones: VGGFace's topology and weight files, both preprocessings, the
-offline fallback, and that the port of dlib's face-ID ResNet gives dlib's own descriptors."""
+"""Tests for gle_utils.backbones: the contract every registered backbone (identity and
+expression) keeps, VGGFace's topology and weight files, both preprocessings, the offline
+fallback, and that the port of dlib's face-ID ResNet gives dlib's own descriptors."""
 
 import os
+import re
 import time
 
 import dlib
@@ -19,7 +21,8 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from gle_utils import backbones, datasets, downloads, faces, features, io
+from gle_utils import backbones, boxes, datasets, downloads, expression, faces, features, io
+from gle_utils.registry import Weights
 
 # keras-vggface 0.6's VGG16 layers, as its own model (and so its .h5 files) names them.
 KERAS_VGGFACE_LAYERS = [
@@ -118,6 +121,93 @@ def notop_file(tmp_path_factory):
     return structure_only_file(path, NOTOP_LAYERS)
 
 
+def usable_backbone(name):
+    """``get_backbone(name)``, except VGGFace, whose weights this machine may not have: random
+    weights (built once, as the ``vggface`` fixture's), 2 chips a batch to keep it cheap."""
+    if name != "vggface":
+        return backbones.get_backbone(name)
+    backbone = backbones.VGGFaceBackbone(weights_path=None)
+    backbone.batch_size = 2
+    return backbone
+
+
+@pytest.fixture(scope="module")
+def two_faces():
+    """``two_faces(name)``: a backbone, its chips of the astronaut's face and of that chip's
+    mirror image, and their features; each backbone's computed once for the module."""
+    image, face = skimage_data.astronaut(), faces.Face(180, 40, 290, 170, 1.0, "test")
+    done = {}
+
+    def of(name):
+        if name not in done:
+            backbone = usable_backbone(name)
+            chip = backbone.prepare(image, face)
+            chips = np.stack([chip, chip[:, ::-1]])
+            done[name] = backbone, chips, backbone.features(chips, progress=False)
+        return done[name]
+
+    return of
+
+
+# --- every registered backbone ----------------------------------------------------------------
+
+ENTRIES = [*backbones.IDENTITY_NETWORKS, *expression.EXPRESSION_NETWORKS]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.name)
+def test_every_registered_backbone_keeps_the_contract(entry, two_faces):
+    backbone, chips, out = two_faces(entry.name)
+    assert isinstance(backbone, entry.part) and backbone.name == entry.name
+    assert backbones.entry(entry.name) is entry
+    size = backbone.input_size
+    assert chips.shape == (2, size, size, 3) and chips.dtype == np.uint8
+    # every feature set, in order, one row a chip, the declared length, plain float32 numbers
+    assert list(out) == backbone.feature_sets
+    assert {name: v.shape for name, v in out.items()} == {
+        f"{p}_{layer}": (2, dim) for p in ("rgb", "bgr") for layer, dim in backbone.layer_dims.items()}
+    assert all(v.dtype == np.float32 and np.isfinite(v).all() for v in out.values())
+    # the paper's four sets map onto real ones, avgpool's counterpart the shallower, as in VGGFace
+    paper = backbone.paper_feature_sets
+    assert set(paper) == {"rgb_avgpool", "rgb_fc7", "bgr_avgpool", "bgr_fc7"}
+    assert set(paper.values()) <= set(backbone.feature_sets)
+    depth = list(backbone.layer_dims)
+    assert depth.index(backbone.paper_layers["avgpool"]) < depth.index(backbone.paper_layers["fc7"])
+    assert not np.allclose(out[paper["rgb_avgpool"]], out[paper["bgr_avgpool"]])  # the trick changes the input
+    with pytest.raises(ValueError, match=f"{size}, {size}, 3"):
+        backbone.features(np.zeros((1, size + 1, size + 1, 3), np.uint8))
+    # what the tables print, and the weights' pin: a sha256, or a stated other check
+    assert entry.label and entry.about and entry.paper and backbone.weights_note
+    assert entry.weights.source
+    if entry.weights.sha256 is None:
+        assert entry.weights.check != Weights(entry.weights.source).check
+    else:
+        assert re.fullmatch("[0-9a-f]{64}", entry.weights.sha256)
+
+
+def test_labels_and_choices_come_from_the_registry():
+    for entry in backbones.IDENTITY_NETWORKS:
+        assert backbones.backbone_label(entry.name) == entry.label
+        assert f'"{entry.name}"' in backbones.choices_help()
+    assert backbones.choices_help().endswith(' or "auto"')
+    assert backbones.backbone_label("fer2013-xception") == "fer2013-xception"  # not an identity backbone
+
+
+def test_an_unknown_backbone_is_refused_with_every_choice():
+    with pytest.raises(ValueError, match="unknown backbone 'resnet50'") as error:
+        backbones.get_backbone("resnet50")
+    assert all(repr(name) in str(error.value) for name in backbones.BACKBONES + expression.EXPRESSION_BACKBONES)
+
+
+def test_vggface_features_are_cached_by_weight_file(notop_file, tmp_path):
+    # The feature cache's folder names: a changed key would silently recompute every feature.
+    same_size = tmp_path / backbones.VGGFACE_FILES[False]
+    same_size.write_bytes(notop_file.read_bytes())
+    keys = {backbones.VGGFaceBackbone(path, include_top=False).cache_key for path in (notop_file, same_size)}
+    assert keys == {f"vggface-{notop_file.name}-{notop_file.stat().st_size}"}
+    assert backbones.VGGFaceBackbone(None).cache_key == "vggface-random"
+    assert backbones.get_backbone("faceid-resnet").cache_key == "faceid-resnet"
+
+
 # --- VGGFace: topology ------------------------------------------------------------------------
 
 def test_vggface_has_keras_vggface_layers_and_parameter_count(vggface):
@@ -200,16 +290,10 @@ def test_a_bad_weight_file_is_reported_and_not_used(tmp_path, capsys):
 
 # --- VGGFace: features ------------------------------------------------------------------------
 
-def test_vggface_features_are_avgpool_and_pre_relu_fc7(vggface):
-    backbone = backbones.VGGFaceBackbone(weights_path=None)
-    astronaut = skimage_data.astronaut()
-    chip = backbone.prepare(astronaut, faces.Face(180, 40, 290, 170, 1.0, "test"))
-    assert chip.shape == (224, 224, 3) and chip.dtype == np.uint8
-    chips = np.stack([chip, chip[:, ::-1]])
-    out = backbone.features(chips, batch_size=2, progress=False)
+def test_vggface_features_are_avgpool_and_pre_relu_fc7(two_faces):
+    _, _, out = two_faces("vggface")
     assert {name: v.shape for name, v in out.items()} == {
         "rgb_avgpool": (2, 512), "rgb_fc7": (2, 4096), "bgr_avgpool": (2, 512), "bgr_fc7": (2, 4096)}
-    assert all(v.dtype == np.float32 for v in out.values())
     assert out["rgb_fc7"].min() < 0  # taken BEFORE fc7's ReLU, as the authors did
     assert out["rgb_avgpool"].min() >= 0  # an average of pool5, which follows a ReLU
     assert not np.allclose(out["rgb_fc7"], out["bgr_fc7"])  # the channel trick changes the input
@@ -254,14 +338,6 @@ def test_offline_without_weights_says_what_to_do_and_auto_falls_back(tmp_path, m
     assert backbones.vggface_weights_path(include_top=False) == cached  # found, not downloaded
 
 
-def test_unknown_backbone_and_bad_chips_are_refused():
-    with pytest.raises(ValueError, match="faceid-resnet"):
-        backbones.get_backbone("resnet50")
-    backbone = backbones.get_backbone("faceid-resnet")
-    with pytest.raises(ValueError, match="150, 150, 3"):
-        backbone.features(np.zeros((1, 224, 224, 3), np.uint8))
-
-
 # --- faceid-resnet: the port is right ---------------------------------------------------------
 
 def _photos_with_faces(tmp_path):
@@ -297,22 +373,15 @@ def test_faceid_resnet_matches_dlibs_own_descriptor(tmp_path):
     assert not np.allclose(out["rgb_stage64"], out["bgr_stage64"])  # colour photos: the trick shows
 
 
-def test_faceid_resnet_names_its_counterparts_of_the_papers_sets():
-    backbone = backbones.get_backbone("faceid-resnet")
-    assert backbone.paper_feature_sets == {"rgb_avgpool": "rgb_stage64", "rgb_fc7": "rgb_stage128",
-                                           "bgr_avgpool": "bgr_stage64", "bgr_fc7": "bgr_stage128"}
-    assert set(backbone.paper_feature_sets.values()) <= set(backbone.feature_sets)
-
-
 @pytest.mark.slow
 def test_the_stand_ins_stages_are_what_a_probe_on_train_people_picks():
-    """backbones.PAPER_COUNTERPARTS: the two best layers of a probe that sees TRAIN people only."""
+    """FaceIDResNetBackbone.paper_layers: the two best layers of a probe that sees TRAIN people only."""
     table = datasets.load_dataset("demo", verbose=False)
     root = datasets.dataset_root("demo")
     net = backbones.get_backbone("faceid-resnet")
     deep = features.extract_faces(table.path[table.split == "train"].tolist(), net, progress=False)
     truth = pd.read_csv(root / "faces.csv").assign(path=lambda t: [str(root / p) for p in t.photo])
-    match = faces.true_face_of_each_found(deep.faces, truth).dropna()
+    match = boxes.true_face_of_each_found(deep.faces, truth).dropna()
     who = truth.loc[match.to_numpy()]
     assert set(who.split) == {"train"} and len(who) > 500
     y, people, rows = who.valence.to_numpy(), who.person.to_numpy(), match.index.to_numpy()
@@ -321,7 +390,7 @@ def test_the_stand_ins_stages_are_what_a_probe_on_train_people_picks():
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
         predicted = cross_val_predict(model, deep.sets[f"rgb_{layer}"][rows], y, groups=people, cv=GroupKFold(5))
         scores[layer] = balanced_accuracy_score(y, predicted)
-    chosen = backbones.PAPER_COUNTERPARTS["faceid-resnet"]
+    chosen = backbones.FaceIDResNetBackbone.paper_layers
     assert set(sorted(scores, key=scores.get)[-2:]) == {chosen["avgpool"], chosen["fc7"]}, scores
     depth = list(net.layer_dims)
     assert depth.index(chosen["avgpool"]) < depth.index(chosen["fc7"])  # the paper's order: avgpool shallower

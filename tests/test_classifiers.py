@@ -7,7 +7,7 @@ from sklearn.datasets import make_classification
 from sklearn.multiclass import OneVsRestClassifier
 
 from gle_utils import classifiers
-from gle_utils.classifiers import (MODEL_NAMES, class_indices, evaluate, make_classifier,
+from gle_utils.classifiers import (CLASSIFIERS, MODEL_LABELS, MODEL_NAMES, class_indices, evaluate, make_classifier,
                                    probabilities_in_class_order, repeated_splits, table2)
 from gle_utils.config import CLASSES
 
@@ -59,14 +59,30 @@ def test_the_authors_forest_is_one_vs_rest_with_the_given_trees():
         make_classifier("knn")
 
 
-def test_every_classifier_of_the_zoo_beats_chance(problem):
+@pytest.mark.parametrize("entry", CLASSIFIERS, ids=CLASSIFIERS.names())
+def test_every_registered_classifier_learns_and_is_seeded(entry, problem):
+    """The contract of a Table 2 classifier: unfitted, probabilities for every class, a fit
+    that beats chance, and the same fit again from the same seed."""
     X, y = problem
-    results = evaluate(X, y, n_repeats=2, n_estimators=50, feature_set="synthetic", verbose=False)
-    assert list(results.columns[:4]) == ["model", "feature_set", "repeat", "accuracy"]
-    assert len(results) == 2 * len(MODEL_NAMES)
-    means = results.groupby("model").accuracy.mean()
-    assert set(means.index) == set(MODEL_NAMES)
-    assert (means > 0.6).all(), means  # chance is 0.33
+    first = make_classifier(entry.name, seed=3, n_estimators=20)
+    assert not hasattr(first, "classes_"), "make_classifier returns an unfitted classifier"
+    probabilities = first.fit(X[:100], y[:100]).predict_proba(X[100:])
+    assert probabilities.shape == (50, 3) and np.allclose(probabilities.sum(axis=1), 1)
+    assert (first.predict(X[100:]) == y[100:]).mean() > 0.6  # chance is 0.33
+    again = make_classifier(entry.name, seed=3, n_estimators=20).fit(X[:100], y[:100])
+    assert np.array_equal(again.predict_proba(X[100:]), probabilities)
+    assert MODEL_LABELS[entry.name] == entry.label and entry.about
+
+
+def test_evaluate_fits_every_classifier_on_every_split(problem):
+    X, y = problem
+    results = evaluate(X, y, n_repeats=2, n_estimators=20, feature_set="synthetic", verbose=False)
+    assert list(results.columns) == ["model", "feature_set", "repeat", "accuracy", "n_train", "n_test"]
+    assert list(results.model) == list(MODEL_NAMES) * 2 and list(results.repeat) == [0] * 5 + [1] * 5
+    assert (results.feature_set == "synthetic").all()
+    assert ((results.n_train + results.n_test == 150) & (results.n_test == 38)).all()  # test_size 0.25
+    with pytest.raises(ValueError, match="unknown classifiers"):
+        evaluate(X, y, model_names=["knn"], verbose=False)
 
 
 def test_same_seed_same_accuracies_other_seed_other_splits(problem):

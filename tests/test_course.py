@@ -7,7 +7,6 @@ exercise, test and answer cells): the lesson's code cells are what costs, and th
 run them already. nbgrader grades a submission with deleted cells as it would a student's.
 """
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -16,35 +15,19 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gle_utils.exercises import TEXT_STUB, course_version, exercise_functions, student_version
+from gle_utils.config import NOTEBOOKS_DIR
+from gle_utils.exercises import TEXT_STUB, course_version, exercise_functions, student_version, write_course
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = REPO_ROOT / "notebooks"
 QUESTION = nbformat.v4.new_markdown_cell("**Questions.**\n\n1. Why a median?\n2. Why not a mean?")
 QUESTION.metadata.tags = ["question"]
 MODEL_ANSWER = nbformat.v4.new_markdown_cell("A median ignores one odd face.")
 MODEL_ANSWER.metadata.tags = ["answer"]
 
 
-def _load_tool(name):
-    sys.path.insert(0, str(REPO_ROOT / "tools"))  # make_course imports make_student
-    try:
-        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tools" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO_ROOT / "tools"))
-    return module
-
-
 def _notebook(stem, *extra_cells):
-    notebook = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    notebook = nbformat.read(NOTEBOOKS_DIR / f"{stem}.ipynb", as_version=4)
     notebook.cells[-1:-1] = [nbformat.from_dict(cell) for cell in extra_cells]  # before the last navigation
     return notebook
-
-
-def _grading(notebook):
-    return [(c.cell_type, c.metadata.nbgrader) for c in notebook.cells if "nbgrader" in c.metadata]
 
 
 def test_course_cells_carry_nbgrader_metadata():
@@ -112,10 +95,9 @@ def _nbgrader(course_dir, *args):
 def test_nbgrader_generates_grades_and_gives_feedback(tmp_path):
     from nbgrader.api import Gradebook
 
-    make_course = _load_tool("make_course")
     courses = {"01_data_overview": course_version(_notebook("01_data_overview", QUESTION), "01"),
                "02_face_detection": course_version(_notebook("02_face_detection", QUESTION, MODEL_ANSWER), "02")}
-    make_course.write_course(tmp_path, courses)
+    write_course(tmp_path, courses)
     _nbgrader(tmp_path, "generate_assignment", "*")
     for stem, course in courses.items():
         release = nbformat.read(tmp_path / "release" / stem / f"{stem}.ipynb", as_version=4)

@@ -5,6 +5,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from helpers import png_header_only
 from PIL import Image
 
 from gle_utils import datasets, downloads
@@ -102,14 +103,7 @@ def test_a_folder_with_only_val_loads(tmp_path):
 
 
 def test_broken_files_are_listed_and_the_load_goes_on(gaf):
-    import struct
-    import zlib
-
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 14000, 14000, 8, 2, 0, 0, 0)) \
-        + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
-    (gaf / "train" / "Positive" / "bomb.png").write_bytes(bomb)
+    (gaf / "train" / "Positive" / "bomb.png").write_bytes(png_header_only(14000, 14000))
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (200, 300, 3), dtype=np.uint8)).save(gaf / "big.jpg")
     data = (gaf / "big.jpg").read_bytes()
     (gaf / "big.jpg").unlink()

@@ -1,13 +1,17 @@
-"""The weighted vote: per-face sums, weights, faceless photos, accuracy, confusion, save/reload."""
+"""The weighted vote (ensemble): per-face sums, weights, faceless photos, save/reload; and its
+metrics (metrics): accuracy, confusion, calibration; and the safe reading of saved models (io.load_skops)."""
 
 import json
 
 import numpy as np
 import pytest
+import skops.io
 
 from gle_utils import ensemble as ens
+from gle_utils import expression, metrics
 from gle_utils.classifiers import make_classifier
 from gle_utils.config import CLASSES
+from gle_utils.io import TRUSTED_TYPES, load_skops
 from gle_utils.scene import WholeImageStatistics
 
 NAN3 = [np.nan] * 3
@@ -65,14 +69,17 @@ def test_weighted_vote_arithmetic_by_hand():
     assert ens.predicted_labels(scores).tolist() == ["Neutral", "Negative"]
 
 
-def test_the_authors_weights_with_six_members():
-    assert ens.AUTHORS_WEIGHTS == {"landmarks": 0.6, "whole_image": 0.86, "vggface_rgb_avgpool": 0.7,
-                                   "vggface_rgb_fc7": 0.7, "vggface_bgr_avgpool": 0.7, "vggface_bgr_fc7": 0.7}
+def test_with_the_authors_weights_the_whole_image_cannot_outvote_the_five_face_members():
+    # release.ipynb: 0.6 for the landmarks, 0.7 for each VGGFace forest, 0.86 for the whole image.
     one_hot = {name: np.array([[1.0, 0.0, 0.0]]) for name in ens.AUTHORS_WEIGHTS}
     one_hot["whole_image"] = np.array([[0.0, 0.0, 1.0]])
     scores = ens.weighted_vote(one_hot, ens.AUTHORS_WEIGHTS)
     total = 0.6 + 0.86 + 4 * 0.7
     assert np.allclose(scores, [[(0.6 + 2.8) / total, 0.0, 0.86 / total]])
+    # but it outvotes the landmarks alone (0.86 > 0.6): a photo whose VGGFace members are absent
+    alone = ens.weighted_vote({"landmarks": one_hot["landmarks"], "whole_image": one_hot["whole_image"]},
+                              ens.AUTHORS_WEIGHTS)
+    assert ens.predicted_labels(scores).tolist() == ["Positive"] and ens.predicted_labels(alone).tolist() == ["Negative"]
 
 
 def test_a_faceless_photo_is_decided_by_the_whole_image_member_alone():
@@ -111,7 +118,7 @@ def test_accuracy_over_all_photos_and_over_photos_with_a_face():
     scores = np.array([[.8, .1, .1], [.1, .8, .1], [.1, .1, .8], [.8, .1, .1]])
     y = ["Positive", "Neutral", "Positive", "Negative"]  # right, right, wrong, wrong
     has_face = [True, True, True, False]
-    report = ens.accuracy_report(scores, y, has_face)
+    report = metrics.accuracy_report(scores, y, has_face)
     assert report.loc["all photos", "accuracy"] == pytest.approx(0.5)
     assert report.loc["photos with a face", "accuracy"] == pytest.approx(2 / 3)
     assert report.loc["photos without a face", "accuracy"] == 0.0
@@ -121,12 +128,16 @@ def test_accuracy_over_all_photos_and_over_photos_with_a_face():
 def test_confusion_matrix_rows_are_true_classes_and_sum_to_one():
     y_true = ["Positive", "Positive", "Positive", "Positive", "Neutral", "Neutral", "Negative"]
     y_pred = ["Positive", "Positive", "Positive", "Neutral", "Neutral", "Negative", "Negative"]
-    matrix = ens.confusion_matrix(y_true, y_pred)
+    matrix = metrics.confusion_matrix(y_true, y_pred)
     assert list(matrix.index) == list(matrix.columns) == list(CLASSES)
     assert matrix.loc["Positive"].tolist() == [0.75, 0.25, 0.0]
     assert matrix.loc["Neutral"].tolist() == [0.0, 0.5, 0.5]
     assert matrix.loc["Negative"].tolist() == [0.0, 0.0, 1.0]
     assert np.allclose(matrix.sum(axis=1), 1)
+    # a photo without an answer (None) is left out; integer labels are class indices
+    with_none = metrics.confusion_matrix([0, 0, 2], ["Positive", None, "Neutral"])
+    assert with_none.loc["Positive"].tolist() == [1.0, 0.0, 0.0] and with_none.loc["Negative"].tolist() == [0.0, 1.0, 0.0]
+    assert with_none.loc["Neutral"].isna().all()  # no Neutral photo: its recall is undefined
 
 
 # ------------------------------------------------------------------ a fitted ensemble, saved and reloaded
@@ -211,14 +222,24 @@ def test_temperature_softens_an_overconfident_vote_and_keeps_the_argmax():
     guess = np.where(rng.random(300) < 0.6, y, (y + 1) % 3)
     scores = np.full((300, 3), 0.01)
     scores[np.arange(300), guess] = 0.98
-    temperature = ens.fit_temperature(scores, y)
-    calibrated = ens.calibrate(scores, temperature)
+    temperature = metrics.fit_temperature(scores, y)
+    calibrated = metrics.calibrate(scores, temperature)
     assert temperature > 1
     assert np.array_equal(calibrated.argmax(axis=1), scores.argmax(axis=1))
     assert abs(calibrated.max(axis=1).mean() - 0.6) < 0.05  # confidence now matches accuracy
     assert np.allclose(calibrated.sum(axis=1), 1)
-    assert np.isnan(ens.calibrate(np.array([NAN3]), 2.0)).all()
-    assert ens.fit_temperature(np.array([NAN3]), [0]) == 1.0
+    assert np.isnan(metrics.calibrate(np.array([NAN3]), 2.0)).all()
+    assert metrics.fit_temperature(np.array([NAN3]), [0]) == 1.0
+
+
+def test_a_confidence_cap_shrinks_only_the_rows_above_it_towards_one_third_each():
+    p = np.array([[0.9, 0.05, 0.05], [0.5, 0.3, 0.2], NAN3])
+    capped = metrics.cap_confidence(p, 0.6)
+    assert capped[0].max() == pytest.approx(0.6) and capped[0].argmax() == 0
+    assert np.allclose(capped[0, 1:], capped[0, 1])  # the two others stay equal, sharing the rest
+    assert np.allclose(capped.sum(axis=1)[:2], 1)
+    assert np.array_equal(capped[1], p[1]) and np.isnan(capped[2]).all()
+    assert np.allclose(metrics.cap_confidence(p[:1], 0.1), 1 / 3)  # a cap below 1/3 means no confidence at all
 
 
 def test_an_all_nan_row_never_becomes_a_label():
@@ -228,8 +249,6 @@ def test_an_all_nan_row_never_becomes_a_label():
 
 
 def test_a_pickle_is_never_loaded(fitted, tmp_path):
-    import skops.io
-
     model, _, _, _ = fitted
     folder = model.save(tmp_path / "ensemble")
     info = json.loads((folder / "ensemble.json").read_text())
@@ -240,17 +259,21 @@ def test_a_pickle_is_never_loaded(fitted, tmp_path):
     # A member file that asks for a type outside the trusted list is refused, not loaded.
     skops.io.dump(ens.PerFace(np.zeros((1, 2)), np.zeros(1, int), 1), tmp_path / "odd.skops")
     with pytest.raises(ValueError, match="not trusted"):
-        ens.load_skops(tmp_path / "odd.skops")
+        load_skops(tmp_path / "odd.skops")
+    # a forest needs exactly the trusted types: it loads, and predicts as before
+    forest = model.members[0].model
+    skops.io.dump(forest, tmp_path / "forest.skops")
+    assert set(skops.io.get_untrusted_types(file=tmp_path / "forest.skops")) <= set(TRUSTED_TYPES)
+    X = np.random.default_rng(1).normal(size=(5, 10))
+    assert np.array_equal(load_skops(tmp_path / "forest.skops").predict_proba(X), forest.predict_proba(X))
 
 
 def test_a_zero_shot_member_is_saved_as_json_and_scores_the_same_after_loading(tmp_path):
-    from gle_utils import expression
-
     rng = np.random.default_rng(0)
     faces = rng.dirichlet(np.ones(7), 9)  # 9 faces' probabilities of fer's 7 expressions
     photo_index = np.array([0, 0, 0, 1, 1, 3, 3, 3, 3])  # photo 2 has no face
     inputs = {"fer": ens.PerFace(faces, photo_index, 4)}
-    model = ens.Ensemble().add("fer_zero_shot", ens.ZeroShotValence("fer2013-xception"), "fer", 0.8, aggregate="mean")
+    model = ens.Ensemble().add("fer_zero_shot", expression.ZeroShotValence("fer2013-xception"), "fer", 0.8, aggregate="mean")
     scores = model.member_probabilities(inputs)["fer_zero_shot"]
     valence = expression.valence_probabilities(faces, expression.FER_LABELS)
     assert np.allclose(scores[[0, 1, 3]], [valence[:3].mean(0), valence[3:5].mean(0), valence[5:].mean(0)])
@@ -266,4 +289,4 @@ def test_a_zero_shot_member_is_saved_as_json_and_scores_the_same_after_loading(t
     assert again.weights == model.weights
     assert np.array_equal(again.predict_proba(inputs), model.predict_proba(inputs), equal_nan=True)
     with pytest.raises(ValueError, match="no expression network"):
-        ens.ZeroShotValence("vggface")
+        expression.ZeroShotValence("vggface")

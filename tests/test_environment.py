@@ -1,18 +1,22 @@
 """The pins live in requirements.txt; environment.yml and binder/ must install exactly the same."""
 
 import re
-import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "tools"))
-import sync_pins  # noqa: E402
+from helpers import load_tool
 
+from gle_utils.config import REPO_ROOT
+
+sync_pins = load_tool("sync_pins")
 FORBIDDEN = ("torch", "tf-keras", "keras-vggface", "keras_vggface")
 
 
 def requirement_pins() -> list[str]:
     return sync_pins.pins((REPO_ROOT / "requirements.txt").read_text())
+
+
+def test_pins_are_read_without_comments_and_blank_lines():
+    text = "# the pins\nnumpy==2.1.0  # arrays\n\npandas==2.2.3\n"
+    assert sync_pins.pins(text) == ["numpy==2.1.0", "pandas==2.2.3"]
 
 
 def test_every_requirement_is_pinned_exactly():

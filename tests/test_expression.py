@@ -1,6 +1,7 @@
 """Tests for gle_utils.expression: the face-api port against a plain numpy forward pass written
 from the tfjs manifest, fer's crop and scaling against fer's own code, sanity on real smiling
-faces, and the valence mapping."""
+faces, the valence mapping and the zero-shot member. (The contract every backbone keeps is
+tested over both registries in test_backbones.py.)"""
 
 import json
 
@@ -21,7 +22,7 @@ def real_faces():
     for source, name, person, seen, box in demo.COLOUR_FACES:
         try:
             if (source, name) not in images:
-                images[source, name] = demo._colour_image(source, name)
+                images[source, name] = demo.colour_photo(source, name)
         except downloads.DownloadError:
             continue
         found.append((images[source, name], faces.Face(*box, 1.0, "hand"), person, seen))
@@ -39,8 +40,8 @@ def cosine(a, b):
 # --- face-api's FaceExpressionNet: a numpy forward pass, written from the manifest ------------
 
 def manifest_tensors():
-    """The manifest and .bin read with nothing but json and numpy (not backbones.read_tfjs_weights)."""
-    archive = downloads.npm_archive(*backbones.FACE_API)
+    """The manifest and .bin read with nothing but json and numpy (not downloads.read_tfjs_weights)."""
+    archive = downloads.package_archive(downloads.FACE_API.source, downloads.FACE_API.sha256)
     manifest = json.loads(downloads.read_member(archive, "package/model/face_expression_model-weights_manifest.json"))
     tensors = {}
     for group in manifest:
@@ -162,15 +163,12 @@ def test_smiling_faces_come_out_happy(name, real_faces):
     assert (top == "happy").mean() >= 0.75, dict(zip(people, top))
 
 
-@pytest.mark.parametrize("name", expression.EXPRESSION_BACKBONES)
-def test_expression_backbones_share_the_interface(name):
-    backbone = backbones.get_backbone(name)
-    assert backbone.name == name
-    assert set(backbone.paper_feature_sets.values()) <= set(backbone.feature_sets)
-    assert backbone.layer_dims["expression"] == len(backbone.labels) == 7
-    assert all(label in expression.VALENCE for label in backbone.labels)
-    with pytest.raises(ValueError, match=f"{backbone.input_size}, {backbone.input_size}, 3"):
-        backbone.features(np.zeros((1, 150, 150, 3), np.uint8))
+@pytest.mark.parametrize("entry", expression.EXPRESSION_NETWORKS, ids=lambda entry: entry.name)
+def test_every_expression_network_can_vote_zero_shot(entry):
+    network = entry.part
+    assert network.layer_dims["expression"] == len(network.labels)
+    assert all(label in expression.VALENCE for label in network.labels)
+    assert expression.ZeroShotValence(entry.name).labels == network.labels
 
 
 @pytest.mark.parametrize("name", expression.EXPRESSION_BACKBONES)
@@ -178,15 +176,9 @@ def test_the_batch_size_changes_no_feature(name, real_faces):
     # The expression networks run 8 chips a batch (less memory); no layer mixes the chips of a
     # batch, so any batch size gives the same features, to the bit.
     backbone = backbones.get_backbone(name)
-    assert backbone.batch_size == 8
     chips = chips_of(backbone, real_faces)
     small, large = (backbone.features(chips, batch_size=size, progress=False) for size in (backbone.batch_size, 32))
     assert all(np.array_equal(small[set_name], large[set_name]) for set_name in backbone.feature_sets)
-
-
-def test_unknown_backbone_lists_the_expression_ones():
-    with pytest.raises(ValueError, match="fer2013-xception"):
-        backbones.get_backbone("affectnet")
 
 
 def test_valence_mapping_is_the_one_written_out():
@@ -204,3 +196,19 @@ def test_valence_mapping_is_the_one_written_out():
         expression.valence_probabilities(np.ones((1, 2)) / 2, ("happy", "contempt"))
     with pytest.raises(ValueError, match="shape"):
         expression.valence_probabilities(np.ones((1, 6)), labels)
+
+
+def test_a_zero_shot_member_is_saved_as_json_and_loads_back(tmp_path):
+    member = expression.ZeroShotValence("faceapi-expression")
+    probabilities = np.random.default_rng(0).dirichlet(np.ones(7), 5)
+    member.save(tmp_path / "member.json")
+    assert json.loads((tmp_path / "member.json").read_text()) == {
+        "kind": "zero_shot", "backbone": "faceapi-expression", "valence": "gle_utils.expression.VALENCE"}
+    again = expression.ZeroShotValence.load(tmp_path / "member.json")
+    assert np.array_equal(again.predict_proba(probabilities),
+                          expression.valence_probabilities(probabilities, expression.FACEAPI_LABELS))
+    (tmp_path / "other.json").write_text(json.dumps({"kind": "zero_shot", "backbone": "x", "valence": "elsewhere"}))
+    with pytest.raises(ValueError, match="not a zero-shot member"):
+        expression.ZeroShotValence.load(tmp_path / "other.json")
+    with pytest.raises(ValueError, match="no expression network called 'vggface'"):
+        expression.ZeroShotValence("vggface")

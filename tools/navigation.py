@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+from gle_utils.config import REPO_ROOT, notebook_paths
+
 README = REPO_ROOT / "README.md"
 START, END = "<!-- notebooks:start -->", "<!-- notebooks:end -->"
 
@@ -89,10 +89,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    paths = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    paths = notebook_paths(appendices=False)
     notebooks = [nbformat.read(p, as_version=4) for p in paths]
     titles = [title_of(nb) for nb in notebooks]
-    appendix_paths = sorted(NOTEBOOKS_DIR.glob("A[0-9]_*.ipynb"))
+    appendix_paths = [p for p in notebook_paths() if p not in paths]
     appendices = [nbformat.read(p, as_version=4) for p in appendix_paths]
     links = [navigation_text(paths, titles, i) for i in range(len(paths))]
     links += [appendix_navigation_text(notebook, paths, titles) for notebook in appendices]

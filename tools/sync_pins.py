@@ -4,9 +4,8 @@
 tests/test_environment.py fails when a copy has drifted from requirements.txt.
 """
 
-from pathlib import Path
+from gle_utils.config import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 PYTHON_VERSION = "3.11"
 
 

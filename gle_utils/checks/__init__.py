@@ -7,9 +7,12 @@
     def majority_baseline_on_gaf_table_1(ex):
         assert ex["majority_baseline"](train, val) == pytest.approx(773 / 2065)
 
-The same checks run in ``make check NB=NN`` (pytest, on your notebook in ``notebooks/student/``),
-in ``tests/test_exercises.py`` (on the solution and on the blank), and in the autograded test
-cell that follows each exercise in the nbgrader course: ``check("NN", "majority_baseline", globals())``.
+and listed in the module's ``__all__`` (a test checks that every marked function is).
+
+The same checks run in ``make check NB=NN`` (pytest, ``tests/exercises/check_exercises.py``, on
+your notebook in ``notebooks/student/``), in ``tests/test_exercises.py`` (on the solution and on
+the blank), and in the autograded test cell that follows each exercise in the nbgrader course:
+``check("NN", "majority_baseline", globals())``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import importlib
 import warnings
 from typing import Callable
 
-Check = Callable[[dict], None]
+__all__ = ["Check", "check", "checks_of", "exercise"]
+
+Check = Callable[[dict], None]  # a check: a function of the namespace of a notebook's exercise cells
 
 
 def exercise(function: str) -> Callable[[Check], Check]:

@@ -5,6 +5,8 @@ import pytest
 
 from gle_utils.checks import exercise
 
+__all__ = ["majority_baseline_on_gaf_table_1", "majority_baseline_uses_the_training_majority",
+           "faceless_share_counts_photos_not_faces", "disagreeing_photo_share_of_a_faces_table"]
 
 
 @exercise("majority_baseline")

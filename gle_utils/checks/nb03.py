@@ -5,14 +5,21 @@ import pytest
 
 from gle_utils.checks import exercise
 
+__all__ = ["probe_ignoring_people_reads_an_expression_that_is_there",
+           "probe_ignoring_people_on_noise_is_at_chance", "probe_ignoring_people_lets_the_person_leak",
+           "probe_ignoring_people_is_balanced", "probe_ignoring_people_uses_stratified_shuffled_folds",
+           "bgr_swap_reverses_the_channels", "bgr_swap_on_a_batch_a_grey_chip_and_a_copy",
+           "bgr_swap_refuses_what_is_not_three_channels", "nearest_expression_by_cosine_similarity",
+           "nearest_expression_ignores_the_length_of_a_row"]
 
-PEOPLE, FACES = 20, 9  # 20 people with 9 faces each, three expressions
+
+_PEOPLE, _FACES = 20, 9  # 20 people with 9 faces each, three expressions
 
 
 def _faces(features_of, label_of, seed=0):
     """Faces interleaved (person 0, person 1, ..., person 0, ...): every plain fold holds every person."""
     rng = np.random.default_rng(seed)
-    person = np.tile(np.arange(PEOPLE), FACES)
+    person = np.tile(np.arange(_PEOPLE), _FACES)
     label = np.array([label_of(p, i, rng) for i, p in enumerate(person)])
     X = np.array([features_of(p, l, rng) for p, l in zip(person, label)])
     return X, label, person
@@ -35,7 +42,7 @@ def probe_ignoring_people_on_noise_is_at_chance(ex):
 def probe_ignoring_people_lets_the_person_leak(ex):
     # The features say only WHO it is, and each person always shows the same expression. Folds that
     # ignore the person put every person on both sides: the model remembers each person's label.
-    who = np.random.default_rng(1).normal(size=(PEOPLE, 20)) * 5
+    who = np.random.default_rng(1).normal(size=(_PEOPLE, 20)) * 5
     X, y, _ = _faces(lambda p, l, rng: who[p] + rng.normal(size=20) * 0.1, lambda p, i, rng: p % 3)
     assert ex["probe_ignoring_people"](X, y) > 0.9, "the folds kept each person on one side"
 

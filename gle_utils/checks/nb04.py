@@ -5,26 +5,31 @@ import pytest
 
 from gle_utils.checks import exercise
 
+__all__ = ["trimmed_mean_pool_trims_each_feature_on_its_own", "trimmed_mean_pool_between_mean_and_median",
+           "pull_of_one_face_on_one_feature", "pull_of_one_face_is_a_distance_over_all_features",
+           "paired_difference_mean_and_standard_error", "paired_difference_removes_what_the_runs_share",
+           "paired_difference_refuses_unpaired_or_single_runs"]
+
 
 # Five faces, two features; each feature has its outlier in another face and at another end.
-FIVE = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0], [100.0, -1000.0]])
+_FIVE = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0], [100.0, -1000.0]])
 
 
 @exercise("trimmed_mean_pool")
 def trimmed_mean_pool_trims_each_feature_on_its_own(ex):
     # Feature 1: drop 1 and 100, average 2, 3, 4. Feature 2: drop -1000 and 40, average 10, 20, 30.
-    pooled = ex["trimmed_mean_pool"](FIVE, 0.2)
+    pooled = ex["trimmed_mean_pool"](_FIVE, 0.2)
     assert np.shape(pooled) == (2,)
     assert pooled == pytest.approx([3.0, 20.0])
 
 
 @exercise("trimmed_mean_pool")
 def trimmed_mean_pool_between_mean_and_median(ex):
-    assert ex["trimmed_mean_pool"](FIVE, 0.0) == pytest.approx(FIVE.mean(axis=0))
-    four = FIVE[1:]
+    assert ex["trimmed_mean_pool"](_FIVE, 0.0) == pytest.approx(_FIVE.mean(axis=0))
+    four = _FIVE[1:]
     assert ex["trimmed_mean_pool"](four, 0.25) == pytest.approx(np.median(four, axis=0))
     assert ex["trimmed_mean_pool"](four) == pytest.approx(np.median(four, axis=0)), "the default is 0.25"
-    assert ex["trimmed_mean_pool"](FIVE[:1], 0.25) == pytest.approx(FIVE[0])
+    assert ex["trimmed_mean_pool"](_FIVE[:1], 0.25) == pytest.approx(_FIVE[0])
 
 
 @exercise("pull_of_one_face")

@@ -6,8 +6,13 @@ import pytest
 from gle_utils import geometry
 from gle_utils.checks import exercise
 
+__all__ = ["interocular_distances_in_eye_distances",
+           "interocular_distances_of_68_points_ignore_position_and_size", "selected_distances_in_face_widths",
+           "selected_distances_with_another_reference", "photo_score_by_vote_counts_faces_not_probabilities",
+           "photo_score_by_vote_keeps_the_order_of_first_appearance"]
 
-FACE = np.random.default_rng(5).uniform(0, 224, size=(68, 2))
+
+_FACE = np.random.default_rng(5).uniform(0, 224, size=(68, 2))
 
 
 def _eyes_face():
@@ -29,11 +34,11 @@ def interocular_distances_in_eye_distances(ex):
 
 @exercise("interocular_distances")
 def interocular_distances_of_68_points_ignore_position_and_size(ex):
-    distances = np.asarray(ex["interocular_distances"](FACE))
-    eyes = np.linalg.norm(FACE[36:42].mean(axis=0) - FACE[42:48].mean(axis=0))
-    by_max = geometry.landmark_distances(FACE, "max")
-    assert distances == pytest.approx(by_max * np.linalg.norm(FACE[:, None] - FACE[None], axis=2).max() / eyes)
-    moved_and_scaled = np.asarray(ex["interocular_distances"](3.5 * FACE + [-40, 12]))
+    distances = np.asarray(ex["interocular_distances"](_FACE))
+    eyes = np.linalg.norm(_FACE[36:42].mean(axis=0) - _FACE[42:48].mean(axis=0))
+    by_max = geometry.landmark_distances(_FACE, "max")
+    assert distances == pytest.approx(by_max * np.linalg.norm(_FACE[:, None] - _FACE[None], axis=2).max() / eyes)
+    moved_and_scaled = np.asarray(ex["interocular_distances"](3.5 * _FACE + [-40, 12]))
     assert moved_and_scaled == pytest.approx(distances)
 
 

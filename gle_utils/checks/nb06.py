@@ -10,9 +10,15 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from gle_utils.checks import exercise
 
+__all__ = ["repeated_accuracy_stratifies_the_splits", "repeated_accuracy_spread_and_determinism",
+           "repeated_accuracy_leaves_out_rows_without_features",
+           "the_same_people_on_both_sides_make_a_memoriser_look_good",
+           "grouped_accuracy_keeps_each_person_on_one_side",
+           "winner_shares_counts_the_best_of_each_split_and_shares_ties",
+           "winner_shares_looks_at_one_feature_set_only"]
 
 
-class PersonMemoriser(ClassifierMixin, BaseEstimator):
+class _PersonMemoriser(ClassifierMixin, BaseEstimator):
     """Knows nothing about expressions: remembers each person's label (column 0 is the person)."""
 
     def fit(self, X, y):
@@ -25,9 +31,9 @@ class PersonMemoriser(ClassifierMixin, BaseEstimator):
 
 
 # 20 people with 10 faces each; a person's faces carry their label ("a" or "b").
-PEOPLE = np.repeat(np.arange(20), 10)
-X_PEOPLE = PEOPLE[:, None].astype(float)
-Y_PEOPLE = np.where(PEOPLE % 2 == 0, "a", "b")
+_PEOPLE = np.repeat(np.arange(20), 10)
+_X_PEOPLE = _PEOPLE[:, None].astype(float)
+_Y_PEOPLE = np.where(_PEOPLE % 2 == 0, "a", "b")
 
 
 @exercise("repeated_accuracy")
@@ -62,19 +68,19 @@ def repeated_accuracy_leaves_out_rows_without_features(ex):
 
 @exercise("repeated_accuracy")
 def the_same_people_on_both_sides_make_a_memoriser_look_good(ex):
-    mean, _ = ex["repeated_accuracy"](PersonMemoriser(), X_PEOPLE, Y_PEOPLE, n_repeats=5, seed=0)
+    mean, _ = ex["repeated_accuracy"](_PersonMemoriser(), _X_PEOPLE, _Y_PEOPLE, n_repeats=5, seed=0)
     assert mean > 0.95
 
 
 @exercise("grouped_accuracy")
 def grouped_accuracy_keeps_each_person_on_one_side(ex):
-    mean, sd = ex["grouped_accuracy"](PersonMemoriser(), X_PEOPLE, Y_PEOPLE, PEOPLE, n_repeats=5, seed=0)
+    mean, sd = ex["grouped_accuracy"](_PersonMemoriser(), _X_PEOPLE, _Y_PEOPLE, _PEOPLE, n_repeats=5, seed=0)
     assert mean == pytest.approx(0.0) and sd == pytest.approx(0.0, abs=1e-12)
     # A feature that really carries the label works on unseen people too.
-    X = np.column_stack([PEOPLE % 2, np.zeros(len(PEOPLE))]).astype(float)
-    mean, _ = ex["grouped_accuracy"](KNeighborsClassifier(1), X, Y_PEOPLE, PEOPLE, n_repeats=4, seed=2)
+    X = np.column_stack([_PEOPLE % 2, np.zeros(len(_PEOPLE))]).astype(float)
+    mean, _ = ex["grouped_accuracy"](KNeighborsClassifier(1), X, _Y_PEOPLE, _PEOPLE, n_repeats=4, seed=2)
     assert mean == pytest.approx(1.0)
-    assert ex["grouped_accuracy"](KNeighborsClassifier(1), X, Y_PEOPLE, PEOPLE, n_repeats=4, seed=2) == \
+    assert ex["grouped_accuracy"](KNeighborsClassifier(1), X, _Y_PEOPLE, _PEOPLE, n_repeats=4, seed=2) == \
         pytest.approx((mean, 0.0), abs=1e-12)
 
 

@@ -5,15 +5,20 @@ import pytest
 
 from gle_utils.checks import exercise
 
+__all__ = ["weighted_vote_by_hand", "weighted_vote_a_faceless_photo_is_decided_by_the_whole_image_member",
+           "weighted_vote_no_member_present_gives_nan",
+           "accuracy_weights_count_only_the_photos_with_an_output", "leave_one_out_gain_two_members",
+           "leave_one_out_gain_a_weak_member_can_hurt"]
 
-NAN = [np.nan] * 3
+
+_NAN = [np.nan] * 3
 
 # Four photos, labels below. Photo 3 has no face: the face member "landmarks" has no output there.
-LANDMARKS = np.array([[.8, .1, .1], [.1, .8, .1], [.1, .1, .8], NAN])       # right wherever it has a say
-WHOLE = np.array([[.1, .8, .1], [.1, .8, .1], [.1, .8, .1], [.7, .2, .1]])  # always Neutral, but photo 3
-NOISE = np.array([[.1, .1, .8], [.1, .1, .8], [.1, .1, .8], [0, .9, .1]])   # always wrong-ish
-LABELS = ["Positive", "Neutral", "Negative", "Positive"]
-WEIGHTS = {"landmarks": 0.9, "whole_image": 0.5, "noise": 0.4}
+_LANDMARKS = np.array([[.8, .1, .1], [.1, .8, .1], [.1, .1, .8], _NAN])       # right wherever it has a say
+_WHOLE = np.array([[.1, .8, .1], [.1, .8, .1], [.1, .8, .1], [.7, .2, .1]])  # always Neutral, but photo 3
+_NOISE = np.array([[.1, .1, .8], [.1, .1, .8], [.1, .1, .8], [0, .9, .1]])   # always wrong-ish
+_LABELS = ["Positive", "Neutral", "Negative", "Positive"]
+_WEIGHTS = {"landmarks": 0.9, "whole_image": 0.5, "noise": 0.4}
 
 
 @exercise("weighted_vote")
@@ -29,26 +34,26 @@ def weighted_vote_by_hand(ex):
 
 @exercise("weighted_vote")
 def weighted_vote_a_faceless_photo_is_decided_by_the_whole_image_member(ex):
-    scores = np.asarray(ex["weighted_vote"]({"landmarks": LANDMARKS, "whole_image": WHOLE}, WEIGHTS))
+    scores = np.asarray(ex["weighted_vote"]({"landmarks": _LANDMARKS, "whole_image": _WHOLE}, _WEIGHTS))
     assert scores.shape == (4, 3)
     assert scores[3] == pytest.approx([.7, .2, .1])
-    assert scores[0] == pytest.approx((0.9 * LANDMARKS[0] + 0.5 * WHOLE[0]) / 1.4)
+    assert scores[0] == pytest.approx((0.9 * _LANDMARKS[0] + 0.5 * _WHOLE[0]) / 1.4)
     assert scores.sum(axis=1) == pytest.approx(np.ones(4))
 
 
 @exercise("weighted_vote")
 def weighted_vote_no_member_present_gives_nan(ex):
-    other = np.array([[.2, .6, .2]] * 3 + [NAN])         # another face member: no output on photo 3 either
-    scores = np.asarray(ex["weighted_vote"]({"landmarks": LANDMARKS, "vggface": other},
+    other = np.array([[.2, .6, .2]] * 3 + [_NAN])         # another face member: no output on photo 3 either
+    scores = np.asarray(ex["weighted_vote"]({"landmarks": _LANDMARKS, "vggface": other},
                                             {"landmarks": 1.0, "vggface": 0.5}))
     assert np.isnan(scores[3]).all()
-    assert scores[:3] == pytest.approx((LANDMARKS[:3] + 0.5 * other[:3]) / 1.5)
+    assert scores[:3] == pytest.approx((_LANDMARKS[:3] + 0.5 * other[:3]) / 1.5)
 
 
 @exercise("accuracy_weights")
 def accuracy_weights_count_only_the_photos_with_an_output(ex):
-    probabilities = {"landmarks": np.vstack([LANDMARKS[:2], [[.8, .1, .1]], [NAN]]), "whole_image": WHOLE}
-    weights = ex["accuracy_weights"](probabilities, LABELS)
+    probabilities = {"landmarks": np.vstack([_LANDMARKS[:2], [[.8, .1, .1]], [_NAN]]), "whole_image": _WHOLE}
+    weights = ex["accuracy_weights"](probabilities, _LABELS)
     assert set(weights) == {"landmarks", "whole_image"}
     assert weights["landmarks"] == pytest.approx(2 / 3)    # right on photos 0 and 1, wrong on 2; 3 has no output
     assert weights["whole_image"] == pytest.approx(2 / 4)  # right on photos 1 and 3
@@ -56,7 +61,7 @@ def accuracy_weights_count_only_the_photos_with_an_output(ex):
 
 @exercise("leave_one_out_gain")
 def leave_one_out_gain_two_members(ex):
-    gains = ex["leave_one_out_gain"]({"landmarks": LANDMARKS, "whole_image": WHOLE}, WEIGHTS, LABELS)
+    gains = ex["leave_one_out_gain"]({"landmarks": _LANDMARKS, "whole_image": _WHOLE}, _WEIGHTS, _LABELS)
     # Both: 4 of 4 right. Without landmarks: whole_image alone, 2 of 4. Without whole_image: the
     # faceless photo 3 has no answer (an error), 3 of 4.
     assert gains == pytest.approx({"landmarks": 0.5, "whole_image": 0.25})
@@ -64,7 +69,7 @@ def leave_one_out_gain_two_members(ex):
 
 @exercise("leave_one_out_gain")
 def leave_one_out_gain_a_weak_member_can_hurt(ex):
-    gains = ex["leave_one_out_gain"]({"landmarks": LANDMARKS, "whole_image": WHOLE, "noise": NOISE}, WEIGHTS, LABELS)
+    gains = ex["leave_one_out_gain"]({"landmarks": _LANDMARKS, "whole_image": _WHOLE, "noise": _NOISE}, _WEIGHTS, _LABELS)
     # All three: 3 of 4 (noise outvotes whole_image on photo 3). Without landmarks 1 of 4, without
     # whole_image 3 of 4, without noise 4 of 4.
     assert gains == pytest.approx({"landmarks": 0.5, "whole_image": 0.0, "noise": -0.25})

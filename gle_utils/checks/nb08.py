@@ -5,17 +5,23 @@ import pytest
 
 from gle_utils.checks import exercise
 
+__all__ = ["remap_valence_sums_each_class", "remap_valence_follows_the_mapping_given",
+           "remap_valence_refuses_an_incomplete_or_wrong_mapping", "majority_of_faces_counts_votes",
+           "majority_of_faces_ties_and_faceless_photos", "balanced_accuracy_is_the_mean_recall",
+           "balanced_accuracy_ignores_classes_absent_from_the_truth"]
+
+
 # Seven expressions in face-api's order, and two faces' probabilities of them.
-LABELS = ("neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised")
-FACES = np.array([[.10, .60, .05, .05, .05, .05, .10],     # mostly happy
+_LABELS = ("neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised")
+_FACES = np.array([[.10, .60, .05, .05, .05, .05, .10],     # mostly happy
                   [.20, .05, .25, .20, .10, .10, .10]])    # unpleasant, spread over four expressions
-MAPPING = {"happy": "Positive", "neutral": "Neutral", "surprised": "Neutral",
+_MAPPING = {"happy": "Positive", "neutral": "Neutral", "surprised": "Neutral",
            "sad": "Negative", "angry": "Negative", "fearful": "Negative", "disgusted": "Negative"}
 
 
 @exercise("remap_valence")
 def remap_valence_sums_each_class(ex):
-    scores = np.asarray(ex["remap_valence"](FACES, LABELS, MAPPING))
+    scores = np.asarray(ex["remap_valence"](_FACES, _LABELS, _MAPPING))
     assert scores.shape == (2, 3)
     assert scores[0] == pytest.approx([.60, .20, .20])
     # No expression passes 0.25, yet the four unpleasant ones add up to 0.65.
@@ -24,22 +30,22 @@ def remap_valence_sums_each_class(ex):
 
 @exercise("remap_valence")
 def remap_valence_follows_the_mapping_given(ex):
-    surprise_positive = {**MAPPING, "surprised": "Positive"}
-    scores = np.asarray(ex["remap_valence"](FACES, LABELS, surprise_positive))
+    surprise_positive = {**_MAPPING, "surprised": "Positive"}
+    scores = np.asarray(ex["remap_valence"](_FACES, _LABELS, surprise_positive))
     assert scores == pytest.approx(np.array([[.70, .10, .20], [.15, .20, .65]]))
     # The columns follow the order of the labels given, whatever it is.
     order = [6, 0, 1, 2, 3, 4, 5]
-    moved = np.asarray(ex["remap_valence"](FACES[:, order], [LABELS[i] for i in order], MAPPING))
+    moved = np.asarray(ex["remap_valence"](_FACES[:, order], [_LABELS[i] for i in order], _MAPPING))
     assert moved == pytest.approx(np.array([[.60, .20, .20], [.05, .30, .65]]))
 
 
 @exercise("remap_valence")
 def remap_valence_refuses_an_incomplete_or_wrong_mapping(ex):
-    incomplete = {label: valence for label, valence in MAPPING.items() if label != "fearful"}
+    incomplete = {label: valence for label, valence in _MAPPING.items() if label != "fearful"}
     with pytest.raises(ValueError, match="fearful"):
-        ex["remap_valence"](FACES, LABELS, incomplete)
+        ex["remap_valence"](_FACES, _LABELS, incomplete)
     with pytest.raises(ValueError):
-        ex["remap_valence"](FACES, LABELS, {**MAPPING, "happy": "Joyful"})
+        ex["remap_valence"](_FACES, _LABELS, {**_MAPPING, "happy": "Joyful"})
 
 
 @exercise("majority_of_faces")
