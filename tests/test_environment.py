@@ -53,3 +53,19 @@ def test_installed_versions_match_the_pins():
         if got != wanted:
             wrong.append(f"{name}: pinned {wanted}, installed {got}")
     assert wrong == []
+
+
+def test_the_registries_name_the_pinned_versions_of_the_packages_they_take_weights_from():
+    """A registered part whose weights ship in a package of requirements.txt names that package's
+    pin as its weights' source (faces, backbones, ...): the two must not drift apart."""
+    from gle_utils import backbones, classifiers, expression, faces, scene
+
+    pinned = dict(pin.split("==") for pin in requirement_pins())
+    registries = (faces.FACE_DETECTORS, backbones.IDENTITY_NETWORKS, expression.EXPRESSION_NETWORKS,
+                  scene.WHOLE_IMAGE_MODELS, classifiers.CLASSIFIERS)
+    sources = [entry.weights.source for registry in registries for entry in registry if entry.weights]
+    named = [source.split("==") for source in sources if "==" in source]
+    assert any(name in pinned for name, _ in named), "no registry names a package of requirements.txt"
+    wrong = [f"{name}=={version} (requirements.txt: {pinned[name]})" for name, version in named
+             if name in pinned and pinned[name] != version]
+    assert wrong == []
