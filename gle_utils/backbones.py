@@ -19,17 +19,20 @@ Every backbone has ``name``, ``input_size``, ``feature_sets``, ``prepare(image, 
 detected face -> the chip the network expects) and ``features(chips)`` (-> dict set -> (N, D)).
 Adding one is one registered subclass of ``networks.Backbone`` (and its test).
 
-The paper's "BGR trick": every face goes through the network twice, so each layer gives two sets.
-    rgb_<layer>  the NORMAL pass, exactly as the network's own package feeds it
-                 (VGGFace: keras-vggface ``preprocess_input`` version 1: the photo in RGB is
-                 flipped to BGR and the BGR means are subtracted; the network sees BGR, the order
-                 it was trained on in Caffe. faceid-resnet: dlib's RGB input.)
-    bgr_<layer>  the TRICK pass with the channels permuted (VGGFace: after the mean subtraction
-                 the channels are flipped back, so the network sees RGB order; faceid-resnet: the
-                 chip's channels are reversed before dlib's normalisation).
-So rgb_ is always the package's own way and bgr_ always the paper's channel-permuted trick, the
-way the paper names its four sets (BGR avgpool, BGR fc7, RGB avgpool, RGB fc7). faceid-resnet's
-counterparts of avgpool and fc7 are its pooled stage64 and stage128 (see its ``paper_layers``).
+The paper's "BGR trick": every face goes through the network twice, so each layer gives two sets,
+named by the channel order the network sees (``networks``):
+    bgr_<layer>  the network sees BGR. For VGGFace this is its OWN pass, keras-vggface
+                 ``preprocess_input`` version 1: the RGB photo is flipped to BGR and the BGR
+                 means are subtracted, the order it was trained on in Caffe; the authors'
+                 ``normalize_vggface_1`` (norm=1). For faceid-resnet it is the trick: the
+                 chip's channels reversed before dlib's normalisation.
+    rgb_<layer>  the network sees RGB. For VGGFace this is the trick: after the mean subtraction
+                 the channels are flipped back (the authors' ``normalize_vggface_3``, norm=3).
+                 For faceid-resnet it is its own pass, dlib's RGB input.
+These are the paper's names: in the authors' release.ipynb (``In [25]``) the norm=1 forests
+score 69.60 (avgpool) and 68.32 (fc7), the norm=3 forests 69.85 and 67.67, next to Table 2's
+BGR rows (70.11, 68.18) and RGB rows (69.78, 67.62). faceid-resnet's counterparts of avgpool and
+fc7 are its pooled stage64 and stage128 (see its ``paper_layers``).
 """
 
 from __future__ import annotations
@@ -296,7 +299,7 @@ def vggface_preprocess(chips, bgr_trick: bool = False):
     """keras-vggface ``preprocess_input(version=1)``: RGB 0..255 -> BGR minus the BGR means.
 
     With ``bgr_trick`` the channels are flipped back after the mean subtraction, so the network
-    sees RGB order: the paper's channel-permuted second pass. Works on numpy arrays and on
+    sees RGB order: the authors' ``normalize_vggface_3``, the paper's "RGB" sets. Works on numpy arrays and on
     tensors (it runs inside the compiled forward pass).
     """
     x = chips[..., ::-1] - _VGGFACE_BGR_MEANS
@@ -441,6 +444,7 @@ class VGGFaceBackbone(Backbone):
     name = "vggface"
     input_size = 224
     preprocess = staticmethod(vggface_preprocess)
+    own_order = "bgr"  # keras-vggface feeds it BGR: its own pass gives the bgr_ sets
     paper_layers = {"avgpool": "avgpool", "fc7": "fc7"}
     # 8 chips a batch, not 32: fewer activations in memory at once, so that VGGFace fits a small
     # machine (its peak memory is measured in notebook A1).
@@ -469,10 +473,11 @@ class VGGFaceBackbone(Backbone):
 
     @property
     def cache_key(self) -> str:
-        """"vggface-" and the weight file (its name and size), or "vggface-random"."""
+        """"vggface-" and the weight file (its name and size), or "vggface-random"; "-bgr-own"
+        marks the naming of its passes (bgr_ = its own pass), which earlier versions swapped."""
         if self.weights_path is None:
-            return "vggface-random"
-        return f"vggface-{self.weights_path.name}-{self.weights_path.stat().st_size}"
+            return "vggface-random-bgr-own"
+        return f"vggface-{self.weights_path.name}-{self.weights_path.stat().st_size}-bgr-own"
 
     def prepare(self, image: np.ndarray, face: faces.Face) -> np.ndarray:
         """As the authors: the detected box, no margin, no alignment, resized to 224x224."""

@@ -2,10 +2,19 @@
 
 A backbone turns a detected face into the chip its network expects (``prepare``) and a stack of
 chips into feature sets (``features``): one (N, D) matrix per layer it is read at, twice, since
-every chip goes through the network in two passes:
+every chip goes through the network in two passes, named as the paper names them, by the
+order of the colour channels the NETWORK SEES:
 
-    rgb_<layer>  the normal pass, the input exactly as the network's own package feeds it;
-    bgr_<layer>  the paper's trick: the same chip with its colour channels permuted.
+    rgb_<layer>  the network sees the chip in RGB order;
+    bgr_<layer>  the network sees it in BGR order.
+
+One of the two is the input exactly as the network's own package feeds it (``own_order``), the
+other is the paper's channel trick. For the networks trained on RGB photos (dlib's face-ID
+ResNet, the expression networks) the own pass is rgb_. For VGGFace, trained in Caffe on BGR, it
+is bgr_: keras-vggface flips the photo to BGR before it subtracts its means, and the authors'
+``normalize_vggface_1`` (their norm=1 score files, the paper's "BGR" rows of Table 2) does the
+same; their ``normalize_vggface_3`` (norm=3, the "RGB" rows) flips the channels back after the
+mean subtraction.
 
 The identity networks (``backbones``: VGGFace and its offline stand-in) and the expression
 networks (``expression``) are subclasses of ``Backbone``; each is registered, with what it is
@@ -32,14 +41,14 @@ if TYPE_CHECKING:
 
 __all__ = ["Backbone", "PASSES"]
 
-# The two passes of every chip: the network's own input, then the paper's channel trick.
+# The two passes of every chip, by the channel order the network sees.
 PASSES = ("rgb", "bgr")
 
 
 @cache
-def _compiled(model: keras.Model, preprocess, batch_size: int, size: int, xla: bool):
-    """Both passes of the network (normal and channel-permuted) compiled once into one call
-    that takes a batch of exactly ``batch_size`` uint8 chips.
+def _compiled(model: keras.Model, preprocess, own_order: str, batch_size: int, size: int, xla: bool):
+    """Both passes of the network (its own input, named ``own_order``, and the channel-permuted
+    one) compiled once into one call that takes a batch of exactly ``batch_size`` uint8 chips.
 
     The preprocessing runs inside the compiled program, so the only work left in Python is
     stacking chips. With ``xla`` the program is compiled by XLA, which fuses the layers and
@@ -50,10 +59,12 @@ def _compiled(model: keras.Model, preprocess, batch_size: int, size: int, xla: b
     """
     import tensorflow as tf
 
+    (other_order,) = set(PASSES) - {own_order}
+
     def both_passes(chips):
         x = tf.cast(chips, tf.float32)
-        return {"rgb": model(preprocess(x, False), training=False),
-                "bgr": model(preprocess(x, True), training=False)}
+        return {own_order: model(preprocess(x, False), training=False),
+                other_order: model(preprocess(x, True), training=False)}
 
     # autograph=False: there is no Python control flow to convert (and converting it warns)
     return tf.function(both_passes, jit_compile=xla, autograph=False,
@@ -71,6 +82,7 @@ class Backbone:
     name: str
     input_size: int
     preprocess = None  # chips (numpy or tensor, RGB 0..255), bgr_trick -> the network's input
+    own_order: str = "rgb"  # the channel order the network sees in its package's own pass
     layer_dims: dict[str, int]  # layer -> length of its vector, shallow to deep
     paper_layers: dict[str, str]  # the paper's "avgpool" and "fc7" -> this network's counterparts
     weights_note: str  # which weights the network runs on, in words (notebook 03 prints it)
@@ -85,7 +97,7 @@ class Backbone:
 
     @property
     def feature_sets(self) -> list[str]:
-        """rgb_<layer> (the normal pass) and bgr_<layer> (the paper's channel trick) for each layer."""
+        """rgb_<layer> and bgr_<layer> (the network sees RGB, BGR order) for each layer."""
         return [f"{prefix}_{layer}" for prefix in PASSES for layer in self.layer_dims]
 
     @property
@@ -109,7 +121,8 @@ class Backbone:
     def network(self, batch: np.ndarray, batch_size: int | None = None) -> dict:
         """The bare compiled network on one FULL batch of uint8 chips: {"rgb"|"bgr": {layer: tensor}}."""
         batch_size = batch_size or self.batch_size
-        return _compiled(self._model(), self.preprocess, batch_size, self.input_size, self.xla)(batch)
+        return _compiled(self._model(), self.preprocess, self.own_order, batch_size, self.input_size,
+                         self.xla)(batch)
 
     def features(self, chips, batch_size: int | None = None, progress: bool = True) -> dict[str, np.ndarray]:
         """Every feature set of a stack of chips.

@@ -203,8 +203,8 @@ def test_vggface_features_are_cached_by_weight_file(notop_file, tmp_path):
     same_size = tmp_path / backbones.VGGFACE_FILES[False]
     same_size.write_bytes(notop_file.read_bytes())
     keys = {backbones.VGGFaceBackbone(path, include_top=False).cache_key for path in (notop_file, same_size)}
-    assert keys == {f"vggface-{notop_file.name}-{notop_file.stat().st_size}"}
-    assert backbones.VGGFaceBackbone(None).cache_key == "vggface-random"
+    assert keys == {f"vggface-{notop_file.name}-{notop_file.stat().st_size}-bgr-own"}
+    assert backbones.VGGFaceBackbone(None).cache_key == "vggface-random-bgr-own"
     assert backbones.get_backbone("faceid-resnet").cache_key == "faceid-resnet"
 
 
@@ -297,6 +297,19 @@ def test_vggface_features_are_avgpool_and_pre_relu_fc7(two_faces):
     assert out["rgb_fc7"].min() < 0  # taken BEFORE fc7's ReLU, as the authors did
     assert out["rgb_avgpool"].min() >= 0  # an average of pool5, which follows a ReLU
     assert not np.allclose(out["rgb_fc7"], out["bgr_fc7"])  # the channel trick changes the input
+
+
+@pytest.mark.parametrize("name", ["vggface", "faceid-resnet"])
+def test_each_pass_is_named_by_the_channel_order_the_network_sees(name, two_faces):
+    """VGGFace's own input is BGR (keras-vggface, the authors' norm=1), so its own pass gives the
+    bgr_ sets, as the paper's "BGR" rows; dlib's ResNet is fed RGB, so its own pass gives rgb_."""
+    backbone, chips, out = two_faces(name)
+    own = {"vggface": "bgr", "faceid-resnet": "rgb"}[name]
+    assert backbone.own_order == own
+    layer = next(iter(backbone.layer_dims))
+    model = backbone._model()
+    by_hand = model(backbone.preprocess(chips.astype(np.float32), False), training=False)[layer]
+    np.testing.assert_allclose(out[f"{own}_{layer}"], np.asarray(by_hand), rtol=1e-4, atol=1e-4)
 
 
 def test_vggface_preprocessing_arithmetic():
