@@ -48,7 +48,7 @@ import h5py
 import numpy as np
 
 from . import downloads, expression, faces
-from .config import SEED, keras_cache_dir, shown_path
+from .config import SEED, keras_cache_dir, notice, shown_path
 from .io import as_rgb_array
 from .networks import Backbone
 from .registry import Entry, Registry, Weights
@@ -599,10 +599,9 @@ def get_backbone(name: str = "auto", weights_path: str | Path | None = None,
     try:
         return VGGFaceBackbone.with_weights(weights_path, include_top)
     except WeightsUnavailable:
-        # One short line: the download error itself says nothing a reader can act on.
-        print(f"VGGFace weights are not available offline (to use them, put {VGGFACE_FILES[include_top]} "
-              f"in {shown_path(_vggface_cache_dir())}/). Using the offline backbone 'faceid-resnet' "
-              "(dlib's face-identification ResNet).")
+        # One short line, once: where to put the file is in the README and in the error itself.
+        notice("VGGFace's weights are not on this machine, so this run uses the offline backbone "
+               "'faceid-resnet' (dlib's face-identification ResNet); the README section \"The VGGFace weights\" says how to get them.")
     except WeightsMismatch as error:
         print(f"{error}\n=> Using the offline backbone 'faceid-resnet' (dlib's face-identification ResNet) "
               "instead of VGGFace.")

@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 __all__ = ["CACHE_DIR", "CLASSES", "FIGURES_DIR", "MODELS_DIR", "NOTEBOOKS_DIR", "REPO_ROOT", "SEED", "SPLITS",
-           "cache_path", "keras_cache_dir", "notebook_paths", "shown_path"]
+           "cache_path", "keras_cache_dir", "notebook_paths", "notice", "shown_path"]
 
 # The repository root (this file is gle_utils/config.py).
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,17 @@ def cache_path(*parts: str) -> Path:
     path = CACHE_DIR.joinpath(*parts)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+_NOTICES_GIVEN: set[str] = set()
+
+
+def notice(text: str) -> None:
+    """Print ``text`` the first time this process asks, and never again: a fallback that every
+    call takes (no VGGFace weights, say) is said once per notebook, not once per call."""
+    if text not in _NOTICES_GIVEN:
+        _NOTICES_GIVEN.add(text)
+        print(text)
 
 
 def shown_path(path: str | Path) -> str:

@@ -533,5 +533,6 @@ def whole_image_model(prefer: str = "auto", seed: int = config.SEED, **vgg16_set
         return WholeImageVGG16(weights, seed=seed, **vgg16_settings)
     if prefer == "vgg16":
         raise FileNotFoundError(_missing_weights_message())
-    print(_missing_weights_message() + f"\nUsing the offline stand-in instead: {WholeImageStatistics.name}")
+    config.notice("The ImageNet VGG16 weights are not on this machine, so the whole-image member is the "
+                  "offline stand-in (colour and texture statistics); the README section \"The VGGFace weights\" says how to get them.")
     return WholeImageStatistics(seed=seed)

@@ -77,6 +77,13 @@ def pytest_collection_modifyitems(session, items):
     items.sort(key=part)
 
 
+@pytest.fixture(autouse=True)
+def _notices_said_afresh():
+    """``config.notice`` says each fallback once per process; each test starts as a new process."""
+    from gle_utils import config
+    config._NOTICES_GIVEN.clear()
+
+
 @pytest.fixture
 def outputs_in_tmp(tmp_path, monkeypatch):
     """Figures and trained models of one test go to its own temporary folder."""

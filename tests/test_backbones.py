@@ -342,7 +342,7 @@ def test_offline_without_weights_says_what_to_do_and_auto_falls_back(tmp_path, m
 
     backbone = backbones.get_backbone("auto")
     assert backbone.name == "faceid-resnet"
-    assert "Using the offline backbone 'faceid-resnet'" in capsys.readouterr().out
+    assert "uses the offline backbone 'faceid-resnet'" in capsys.readouterr().out
 
     with pytest.raises(backbones.WeightsUnavailable, match="no such"):
         backbones.vggface_weights_path(path=tmp_path / "missing.h5")

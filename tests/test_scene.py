@@ -228,7 +228,7 @@ def test_auto_gives_the_offline_stand_in_when_the_imagenet_weights_are_absent(em
     assert isinstance(model, scene.WholeImageStatistics)
     assert model.name == "whole-image: offline stand-in (colour + texture statistics)"
     out = capsys.readouterr().out
-    assert "not in the Keras cache" in out and "offline stand-in" in out
+    assert "not on this machine" in out and "offline stand-in" in out
     assert scene.whole_image_model("offline").name == model.name
 
 
