@@ -4,10 +4,10 @@
 tests that run the series on GAF-layout folders call ``run`` too, so both go through one path.
 
 In place (the default on the demo data) the committed notebooks get fresh outputs and every
-figure in figures/ is rewritten. Outputs of cells tagged "shows-photos" are replaced by a short
-note before saving: the demo faces include CK+ frames, which may not be redistributed, so such
-images never enter the repository (the same figures are saved in figures/photos/, which git
-ignores). With an output folder (the default for GAF: runs/gaf) the executed copies go there
+figure in figures/ is rewritten. The images a cell tagged "shows-photos" draws are replaced by
+a short note before saving (its printed text stays): the photos come, at run time, from packages
+and from CK+ frames, which are not the repository's to redistribute, so they never enter it (the
+same figures are saved in figures/photos/, which git ignores). With an output folder (the default for GAF: runs/gaf) the executed copies go there
 instead, and their figures to <output folder>/figures.
 """
 
@@ -27,9 +27,9 @@ from .config import REPO_ROOT, notebook_paths, shown_path
 
 __all__ = ["PHOTO_NOTE", "parameter_names", "run", "run_notebook", "tidied_outputs", "tidy", "without_progress_bars"]
 
-PHOTO_NOTE = ("[Photos not stored in the repository: the demo faces include CK+ frames whose terms "
-              "forbid redistribution. Run the notebook to see them; the figure is also saved in "
-              "figures/photos/.]\n")
+PHOTO_NOTE = ("[Photos not stored in the repository: they are taken at run time from packages and "
+              "datasets that are not the repository's to redistribute. Run the notebook to see them; "
+              "the figure is also saved in figures/photos/.]\n")
 # A progress bar as tqdm draws it ("desc:  40%|████      | 4/10 [00:01<00:02, ...]") or Keras
 # ("3/3 ━━━━━━━━ 0s 12ms/step").
 _PROGRESS_BAR = re.compile(r"\d+%\|.*\|\s*\S+/\S+ \[|^\s*\d+/\d+ [━=.>]+")
@@ -75,10 +75,23 @@ def tidied_outputs(outputs: list) -> list:
     return [o for o in merged if o.output_type != "stream" or o.text.strip()]
 
 
+def _photos_replaced(outputs: list) -> list:
+    """``outputs`` with every image left out and one PHOTO_NOTE where the first one was."""
+    kept, noted = [], False
+    for output in outputs:
+        if any(kind.startswith("image/") for kind in output.get("data", {})):
+            if not noted:
+                kept.append(nbformat.v4.new_output("stream", name="stdout", text=PHOTO_NOTE))
+                noted = True
+        else:
+            kept.append(output)
+    return kept
+
+
 def tidy(path: Path) -> None:
     """Prepare an executed notebook for the repository.
 
-    Outputs of cells tagged "shows-photos" are replaced by a note; progress bars are dropped;
+    The images of cells tagged "shows-photos" are replaced by a note; progress bars are dropped;
     papermill's timings and timestamps are dropped, so running a notebook again changes only
     what its results change.
     """
@@ -90,7 +103,7 @@ def tidy(path: Path) -> None:
         if cell.cell_type != "code":
             continue
         if "shows-photos" in cell.metadata.get("tags", []):
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=PHOTO_NOTE)]
+            cell.outputs = _photos_replaced(cell.outputs)
         cell.outputs = tidied_outputs(cell.outputs)
     nbformat.write(notebook, path)
 

@@ -52,6 +52,21 @@ def test_committed_outputs_have_little_stderr(path):
                                             "the first: " + "\n".join(lines[:10]))
 
 
+def test_a_photo_cell_loses_its_images_and_keeps_its_text(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    image = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
+    printed = nbformat.v4.new_output("stream", name="stdout", text="Predicted: Positive (0.81)\n")
+    cell = nbformat.v4.new_code_cell("show(photos)", outputs=[image, printed, image])
+    cell.metadata["tags"] = ["shows-photos"]
+    notebook.cells = [cell, nbformat.v4.new_code_cell("plot()", outputs=[image])]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(notebook, path)
+    runner.tidy(path)
+    photos, plot = nbformat.read(path, as_version=4).cells
+    assert [o.text for o in photos.outputs] == [runner.PHOTO_NOTE + "Predicted: Positive (0.81)\n"]
+    assert plot.outputs[0].data["image/png"] == "iVBORw0KGgo="  # a cell not tagged keeps its figure
+
+
 def test_make_run_saves_no_progress_bars_and_keeps_everything_else():
     bars = "faces:   0%|          | 0/3 [00:00<?, ?it/s]\rfaces: 100%|██████████| 3/3 [00:00<00:00, 9.1it/s]\n"
     keras = "3/3 ━━━━━━━━━━━━━━━━━━━━ 0s 12ms/step\n"
