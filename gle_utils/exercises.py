@@ -12,7 +12,8 @@ In a notebook (the teacher's version, ``notebooks/NN_*.ipynb``):
 exercise function (it calls ``check``, the same checks as ``make check``) and a manually graded
 answer cell for each question. ``student_version`` then blanks the solutions as nbgrader's
 ``generate_assignment`` does and clears the outputs. ``write_course`` writes the nbgrader course
-(``course/``: ``make course``), ``write_students`` the student versions (``notebooks/student/``).
+(``course/``: ``make course``), ``write_students`` the student versions (``notebooks/student/``),
+whose relative links ``relinked`` rewrites so that they work from that folder.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from .checks import check  # the course's test cells import it from here
 from .config import NOTEBOOKS_DIR, notebook_paths, shown_path
 
 __all__ = ["TEXT_STUB", "blank_solutions", "check", "course_notebooks", "course_version", "exercise_functions",
-           "is_exercise", "load_exercises", "notebook_key", "run_exercise_cells", "student_version", "write_course",
-           "write_students"]
+           "is_exercise", "load_exercises", "notebook_key", "relinked", "run_exercise_cells", "student_version",
+           "write_course", "write_students"]
 
 _BEGIN, _END = "BEGIN SOLUTION", "END SOLUTION"
 _CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"  # nbgrader's stubs, so a release is the same
@@ -166,6 +167,40 @@ def student_version(course: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return student
 
 
+_LINK = re.compile(r"(\]\()([^)\s]+)")  # a markdown link's or image's target: [text](target ...)
+
+
+def relinked(notebook: nbformat.NotebookNode, copies: set[str], folder: Path,
+             source: Path = NOTEBOOKS_DIR) -> nbformat.NotebookNode:
+    """The notebook with the relative links of its markdown cells rewritten for a copy in ``folder``.
+
+    A link from ``source`` to a notebook that has a copy in ``folder`` (its stem is in ``copies``)
+    stays as it is and leads to that copy; every other relative link (the README, the glossary, an
+    appendix without a copy) is made relative to ``folder``. Anchors (``#...``) are kept.
+
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+    ...     "[Index](../README.md#the-notebooks) | [02](02_b.ipynb) | [A1](A1_c.ipynb) | [x](https://x.org/a.md)")])
+    >>> relinked(nb, {"02_b"}, NOTEBOOKS_DIR / "student").cells[0].source
+    '[Index](../../README.md#the-notebooks) | [02](02_b.ipynb) | [A1](../A1_c.ipynb) | [x](https://x.org/a.md)'
+    """
+    copy = nbformat.from_dict(notebook)
+
+    def moved(found: re.Match) -> str:
+        target = found.group(2)
+        path, hash_, anchor = target.partition("#")
+        if not path or re.match(r"^[a-z][a-z0-9+.-]*:", path, re.I) or path.startswith("/"):
+            return found.group(0)  # an anchor in the same notebook, a URL, an absolute path
+        if "/" not in path and path.endswith(".ipynb") and Path(path).stem in copies:
+            return found.group(0)  # the copy of that notebook sits beside this one
+        new = Path(os.path.relpath(os.path.normpath(source / path), folder)).as_posix()
+        return f"{found.group(1)}{new}{hash_}{anchor}"
+
+    for cell in copy.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _LINK.sub(moved, cell.source)
+    return copy
+
+
 def course_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> dict[str, nbformat.NotebookNode]:
     """{stem: course version} of every numbered notebook (the appendices have no exercises)."""
     return {path.stem: course_version(nbformat.read(path, as_version=4), notebook_key(path),
@@ -175,10 +210,10 @@ def course_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> dict[str, nbformat.
 
 def write_students(courses: dict[str, nbformat.NotebookNode], check_only: bool = False,
                    folder: Path = _STUDENT_DIR) -> int:
-    """Write the student version of each course notebook into ``folder`` and remove any other
-    notebook there; with ``check_only=True`` only say what is out of date. Returns 1 when
-    something was out of date and only checked, else 0."""
-    versions = {folder / f"{stem}.ipynb": nbformat.writes(student_version(course)) + "\n"
+    """Write the student version of each course notebook into ``folder`` (its links made to work
+    from there: ``relinked``) and remove any other notebook there; with ``check_only=True`` only
+    say what is out of date. Returns 1 when something was out of date and only checked, else 0."""
+    versions = {folder / f"{stem}.ipynb": nbformat.writes(relinked(student_version(course), set(courses), folder)) + "\n"
                 for stem, course in courses.items()}
     stale = [p for p, text in versions.items() if not p.exists() or p.read_text() != text]
     extra = [p for p in folder.glob("*.ipynb") if p not in versions]

@@ -17,7 +17,7 @@ import pytest
 from gle_utils.checks import check, checks_of
 from gle_utils.config import REPO_ROOT, notebook_paths
 from gle_utils.exercises import (blank_solutions, course_notebooks, course_version, exercise_functions, is_exercise,
-                                 notebook_key, run_exercise_cells, student_version, write_students)
+                                 notebook_key, relinked, run_exercise_cells, student_version, write_students)
 
 NOTEBOOKS = notebook_paths(appendices=False)
 EXERCISES = [(path, function) for path in NOTEBOOKS
@@ -55,7 +55,7 @@ def test_write_students_rewrites_what_is_stale_and_removes_what_is_not_a_noteboo
     assert write_students(courses, folder=tmp_path) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{path.stem}.ipynb"]
     student = nbformat.read(tmp_path / f"{path.stem}.ipynb", as_version=4)
-    assert student == student_version(courses[path.stem])
+    assert student == relinked(student_version(courses[path.stem]), set(courses), tmp_path)
     assert write_students(courses, check_only=True, folder=tmp_path) == 0
 
 

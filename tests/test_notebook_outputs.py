@@ -5,6 +5,7 @@ no absolute paths of the machine that ran them.
 """
 
 import re
+from collections import Counter
 
 import nbformat
 import pytest
@@ -15,8 +16,10 @@ from gle_utils.config import notebook_paths
 NOTEBOOKS = notebook_paths()
 
 # TensorFlow's start-up lines, tqdm's ipywidgets warning, and paths that only exist on one machine.
-FORBIDDEN = ["oneDNN", "absl", "IProgress", "/root/", "/home/", "/tmp/", "/work/"]
+FORBIDDEN = ["oneDNN", "absl", "IProgress", "/root/", "/home/", "/tmp/", "/work/", "~/"]
 MAX_STDERR_LINES = 20
+# The lines that say a fallback ran (no VGGFace weights, no ImageNet weights: config.notice).
+NOTICE = re.compile(r"not on this machine|offline backbone|offline stand-in|not available offline", re.I)
 
 
 def output_texts(notebook):
@@ -50,6 +53,37 @@ def test_committed_outputs_have_little_stderr(path):
              for line in re.split(r"[\r\n]", text) if line.strip()]
     assert len(lines) <= MAX_STDERR_LINES, (f"{len(lines)} lines of stderr (at most {MAX_STDERR_LINES}); "
                                             "the first: " + "\n".join(lines[:10]))
+
+
+def printed_lines(notebook):
+    """(cell number, line) for every line a cell printed or returned as plain text."""
+    for number, kind, text in output_texts(notebook):
+        if kind in ("stdout", "stderr", "error", "text/plain"):  # text/html repeats text/plain
+            for line in text.splitlines():
+                yield number, line.strip()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_fallback_notice_is_said_once_per_notebook(path):
+    notebook = nbformat.read(path, as_version=4)
+    cells = {}
+    for number, line in printed_lines(notebook):
+        if NOTICE.search(line):
+            cells.setdefault(line, []).append(number)
+    repeated = [f"{len(numbers)} times (cells {', '.join(map(str, numbers))}): {line[:120]!r}"
+                for line, numbers in cells.items() if len(numbers) > 1]
+    assert not repeated, "the same notice line more than once:\n" + "\n".join(repeated)
+
+
+def test_the_notice_test_catches_a_repeated_line_and_lets_two_different_notices_pass():
+    line = "The ImageNet VGG16 weights are not on this machine, so the whole-image member is the offline stand-in."
+    other = "VGGFace's weights are not on this machine, so this run uses the offline backbone 'faceid-resnet'."
+    def lines(*texts):
+        cells = [nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output("stream", name="stdout", text=t)])
+                 for t in texts]
+        return Counter(line for _, line in printed_lines(nbformat.v4.new_notebook(cells=cells)) if NOTICE.search(line))
+    assert max(lines(line + "\n", other + "\n").values()) == 1
+    assert lines(line + "\n", "3 photos\n" + line + "\n")[line] == 2
 
 
 def test_a_photo_cell_loses_its_images_and_keeps_its_text(tmp_path):

@@ -1,6 +1,6 @@
 """Keep the navigation of the notebooks by script, not by hand.
 
-    python tools/navigation.py           # write the links into every notebook and the README's index
+    python tools/navigation.py           # write the links and reading times into every notebook, and the README's index
     python tools/navigation.py --check   # exit 1 if any of them is out of date (tests use it)
 
 Each notebook gets a first and a last markdown cell tagged "navigation" with links to the previous
@@ -8,9 +8,15 @@ notebook, the index (the README's list) and the next notebook. Appendices (``A1_
 stand outside that chain: their links go back to the notebook they extend (the last one named
 in their "**Prerequisites:**" line) and to the index. The README's list of notebooks, between
 the markers below, is written from each notebook's title (its first "# " heading), appendices last.
+
+It also writes each notebook's reading time, by one rule (``read_minutes``): the words of its
+markdown and code cells (not their outputs, not the navigation cells, not the "**Time:**" sentence
+itself, whose "to run, ..." part `make bench` rewrites) divided by ``WORDS_PER_MINUTE``, rounded up
+to the next 5 minutes, into the "**Time:** about N min to read" line of its header.
 """
 
 import argparse
+import math
 import re
 import sys
 from pathlib import Path
@@ -21,6 +27,49 @@ from gle_utils.config import REPO_ROOT, notebook_paths
 
 README = REPO_ROOT / "README.md"
 START, END = "<!-- notebooks:start -->", "<!-- notebooks:end -->"
+
+# Reading speed of the rule (the README states it). Chosen so that the series keeps roughly the
+# reading times it had when they were written by hand (10 to 25 min; measured at 146 to 295 words
+# a minute of markdown and code): 250 gives each notebook the same figure or 5 minutes more.
+WORDS_PER_MINUTE = 250
+READ_STEP = 5  # minutes: the reading time is rounded up to a multiple of this
+# The header's time sentence: "**Time:** about N min to read; to run, ... ." (the README states the rule).
+TIME_SENTENCE = re.compile(r"\*\*Time:\*\*.*?\)\.", re.S)
+READ_NUMBER = re.compile(r"(\*\*Time:\*\* about )(\d+)( min to read)")
+
+
+def words_to_read(notebook) -> int:
+    """Words of the markdown and code cells a student reads: not outputs, not the navigation cells,
+    not the "**Time:**" sentence (its "to run" part is rewritten by `make bench`)."""
+    total = 0
+    for cell in notebook.cells:
+        if cell.cell_type not in ("markdown", "code") or "navigation" in cell.metadata.get("tags", []):
+            continue
+        total += len(TIME_SENTENCE.sub(" ", cell.source).split())
+    return total
+
+
+def read_minutes(notebook) -> int:
+    """Minutes to read a notebook: its words / WORDS_PER_MINUTE, rounded up to the next READ_STEP.
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("word " * 1251)])
+    >>> read_minutes(nb)  # 1251 / 250 = 5.004 minutes, rounded up to 10
+    10
+    """
+    minutes = words_to_read(notebook) / WORDS_PER_MINUTE
+    return max(READ_STEP, READ_STEP * math.ceil(minutes / READ_STEP))
+
+
+def with_read_time(notebook):
+    """The notebook with its "**Time:** about N min to read" number written by ``read_minutes``
+    (a notebook without that line is returned as it is)."""
+    minutes = read_minutes(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown" and READ_NUMBER.search(cell.source):
+            cell.source = READ_NUMBER.sub(lambda found: f"{found.group(1)}{minutes}{found.group(3)}", cell.source, count=1)
+            break
+    return notebook
 
 
 def title_of(notebook) -> str:
@@ -98,7 +147,7 @@ def main() -> int:
     links += [appendix_navigation_text(notebook, paths, titles) for notebook in appendices]
     stale = []
     for path, notebook, link in zip(paths + appendix_paths, notebooks + appendices, links):
-        text = nbformat.writes(with_navigation(notebook, link)) + "\n"
+        text = nbformat.writes(with_read_time(with_navigation(notebook, link))) + "\n"
         if path.read_text() != text:
             stale.append(path.name)
             if not args.check:
@@ -113,7 +162,7 @@ def main() -> int:
         if not args.check:
             README.write_text(new_readme)
     if args.check and stale:
-        print("navigation out of date in: " + ", ".join(stale) + "\nrun: python tools/navigation.py")
+        print("navigation or reading time out of date in: " + ", ".join(stale) + "\nrun: python tools/navigation.py")
         return 1
     if not args.check:
         print(f"navigation written ({len(stale)} file(s) changed)")
