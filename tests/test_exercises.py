@@ -85,7 +85,7 @@ def test_a_failed_check_says_which():
         check("01", "majority_baseline", wrong)
     assert "Failed check: majority baseline on gaf table 1" in "\n".join(failure.value.__notes__)
     with pytest.raises(NameError, match="run the exercise cell"):
-        check("01", "faceless_share", wrong)
+        check("01", "faceless_share_by_class", wrong)
     with pytest.raises(ValueError, match="no exercise"):
         check("01", "no_such_function", wrong)
 
