@@ -229,6 +229,9 @@ def check_vggface_file(path: str | Path, include_top: bool = True) -> Path:
     if problem is not None:
         raise WeightsMismatch(f"{shown_path(path)} is not keras-vggface's {VGGFACE_FILES[include_top]} ({problem}); "
                               "it is not used. Delete it, and download the file again.")
+    if downloads.is_simulated(path) and not downloads.simulation_on():
+        raise WeightsMismatch(f"{shown_path(path)} holds RANDOM weights written by gle_utils.simulate (for timings); "
+                              "it is not used. Delete it, and download the real file.")
     return path
 
 
@@ -453,10 +456,11 @@ class VGGFaceBackbone(Backbone):
     def __init__(self, weights_path: str | Path | None, include_top: bool = True):
         """``weights_path``: a keras-vggface .h5 file (see vggface_weights_path); None = random weights."""
         self.weights_path = None if weights_path is None else Path(weights_path)
+        self.simulated = self.weights_path is not None and downloads.is_simulated(self.weights_path)
         self.include_top = include_top
         self.layer_dims = {"avgpool": 512, "fc7": 4096} if include_top else {"avgpool": 512}
-        if self.weights_path is None:
-            print("VGGFace with RANDOM weights: for tests and timings only, its features mean nothing.")
+        if self.weights_path is None or self.simulated:
+            notice("VGGFace with RANDOM weights: for tests and timings only, its features mean nothing.")
         if not include_top:
             print(f"VGGFace without its top ({VGGFACE_FILES[False]}): only 'avgpool' is available; "
                   f"'fc7', the paper's second feature set, needs the full file {VGGFACE_FILES[True]}.")
@@ -469,15 +473,19 @@ class VGGFaceBackbone(Backbone):
 
     @property
     def weights_note(self) -> str:
-        return "RANDOM weights: its features mean nothing" if self.weights_path is None else str(self.weights_path)
+        if self.weights_path is None or self.simulated:
+            return "RANDOM weights: its features mean nothing"
+        return shown_path(self.weights_path)
 
     @property
     def cache_key(self) -> str:
-        """"vggface-" and the weight file (its name and size), or "vggface-random"; "-bgr-own"
+        """"vggface-" and the weight file (its name and size; "-simulated" for a file of
+        ``gle_utils.simulate``), or "vggface-random"; "-bgr-own"
         marks the naming of its passes (bgr_ = its own pass), which earlier versions swapped."""
         if self.weights_path is None:
             return "vggface-random-bgr-own"
-        return f"vggface-{self.weights_path.name}-{self.weights_path.stat().st_size}-bgr-own"
+        simulated = "-simulated" if self.simulated else ""
+        return f"vggface-{self.weights_path.name}-{self.weights_path.stat().st_size}{simulated}-bgr-own"
 
     def prepare(self, image: np.ndarray, face: faces.Face) -> np.ndarray:
         """As the authors: the detected box, no margin, no alignment, resized to 224x224."""

@@ -18,6 +18,10 @@ what to do. Where no sha256 can be known offline: Keras's ImageNet VGG16 file is
 the keras-vggface GitHub release, which publish no hash, are checked by their structure (layer
 names and shapes) when ``backbones`` loads them.
 
+Simulated. ``gle_utils.simulate`` writes weight files of the true shapes with RANDOM values, so
+that the online paths can be timed offline. They carry ``SIMULATED_MARK``, and ``is_simulated``
+tells the loaders, which use such a file only while ``SIMULATION_SWITCH`` is "1".
+
 Reading. ``read_member`` and ``list_members`` read files out of a downloaded archive;
 ``read_tfjs_weights`` reads a whole TensorFlow.js model (the format of face-api's networks).
 """
@@ -25,6 +29,7 @@ Reading. ``read_member`` and ``list_members`` read files out of a downloaded arc
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -41,8 +46,9 @@ from .config import cache_path
 from .io import atomic_path, file_digest
 from .registry import Weights
 
-__all__ = ["FACE_API", "PINNED_SHA256", "DownloadError", "download_url", "list_members", "package_archive",
-           "pypi_archive", "read_member", "read_tfjs_weights"]
+__all__ = ["FACE_API", "PINNED_SHA256", "SIMULATED_MARK", "SIMULATION_SWITCH", "DownloadError", "download_url",
+           "is_simulated", "list_members", "package_archive", "pypi_archive", "read_member", "read_tfjs_weights",
+           "simulation_on"]
 
 # The npm package @vladmandic/face-api: the tfjs weights of two networks, dlib's face-ID ResNet
 # (backbones) and face-api's expression network (expression), and a few sample photos.
@@ -61,6 +67,27 @@ PINNED_SHA256 = {
 
 class DownloadError(RuntimeError):
     """A download that could not be made (no network, no package manager, bad checksum)."""
+
+
+# The mark of a simulated weight file, and the environment variable that lets loaders use one.
+SIMULATED_MARK = "gle_utils_simulated_random_weights"
+SIMULATION_SWITCH = "GLE_SIMULATE_ONLINE"
+
+
+def is_simulated(path: str | Path) -> bool:
+    """Whether ``path`` is an HDF5 weight file ``gle_utils.simulate`` wrote (RANDOM values)."""
+    import h5py  # here: only the weight loaders need it
+
+    try:
+        with h5py.File(path, "r") as h5file:
+            return bool(h5file.attrs.get(SIMULATED_MARK, False))
+    except OSError:
+        return False
+
+
+def simulation_on() -> bool:
+    """Whether this process may use simulated weight files (``SIMULATION_SWITCH`` is "1")."""
+    return os.environ.get(SIMULATION_SWITCH) == "1"
 
 
 def _check(path: Path, sha256: str | None, what: str) -> Path:

@@ -67,6 +67,7 @@ from tqdm import tqdm
 
 from . import config
 from .classifiers import class_indices, probabilities_in_class_order, svm_with_probabilities
+from .downloads import is_simulated, simulation_on
 from .io import as_rgb_array, atomic_path, file_digest, load_skops, read_image, resize_longest_side
 from .registry import Registry, Weights
 
@@ -338,15 +339,19 @@ def imagenet_vgg16_weights() -> Path | None:
     """The ImageNet VGG16 (no top) weights file in the Keras cache, or None when it is absent.
 
     Only looks at the disk, never at the network, so it cannot hang offline. A file whose
-    MD5 differs from the one Keras publishes (e.g. a half-finished download) counts as absent.
+    MD5 differs from the one Keras publishes (e.g. a half-finished download) counts as absent,
+    unless it is a simulated file (``gle_utils.simulate``) and the simulation switch is on.
     """
     path = config.keras_cache_dir() / "models" / VGG16_NOTOP_FILE
     if not path.is_file() or path.stat().st_size == 0:
         return None
-    if file_digest(path, "md5") != VGG16_NOTOP_MD5:
-        print(f"{config.shown_path(path)} is not the file Keras publishes (MD5 mismatch): ignored")
-        return None
-    return path
+    if file_digest(path, "md5") == VGG16_NOTOP_MD5:
+        return path
+    if is_simulated(path) and simulation_on():  # gle_utils.simulate's file, and its switch on
+        config.notice("ImageNet VGG16 with RANDOM weights (a simulated download): for timings only.")
+        return path
+    print(f"{config.shown_path(path)} is not the file Keras publishes (MD5 mismatch): ignored")
+    return None
 
 
 def _missing_weights_message() -> str:
@@ -384,7 +389,9 @@ class WholeImageVGG16:
     @property
     def name(self) -> str:
         base = "whole-image: ImageNet VGG16 head"
-        return base if self.weights is not None else base + " (random weights, untrained backbone)"
+        if self.weights is None:
+            return base + " (random weights, untrained backbone)"
+        return base + (" (RANDOM weights: a simulated download)" if is_simulated(self.weights) else "")
 
     def build(self):
         """VGG16 conv layers -> GlobalAveragePooling -> Dense(256, relu) -> Dropout(0.5) -> Dense(3, softmax)."""

@@ -22,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from gle_utils import backbones, boxes, datasets, downloads, expression, faces, features, io
+from gle_utils.simulate import write_keras2_file
 from gle_utils.registry import Weights
 
 # keras-vggface 0.6's VGG16 layers, as its own model (and so its .h5 files) names them.
@@ -51,31 +52,6 @@ NOTOP_LAYERS = KERAS_VGGFACE_LAYERS[:KERAS_VGGFACE_LAYERS.index("pool5") + 1]
 def vggface():
     """The full VGGFace with (seeded) random weights: built once for the whole module (~0.6 GB)."""
     return backbones.vggface_model(include_top=True, weights_path=None)
-
-
-def write_keras2_file(path, layer_names, weights):
-    """A weight file in Keras 2's save_weights layout, the layout of keras-vggface's files.
-
-    The root attribute "layer_names" lists every layer under its keras-vggface name ("fc6/relu");
-    each layer's group lists its arrays in the attribute "weight_names" ("fc6/kernel:0") and holds
-    them as datasets. ``weights`` maps a layer to its [kernel, bias]: arrays, or shapes alone.
-    A shape alone declares the dataset without writing it (HDF5 stores nothing and reads it back
-    as zeros), so a file with VGGFace's full topology takes a few kB instead of 0.6 GB.
-    """
-    with h5py.File(path, "w") as h5file:
-        h5file.attrs["layer_names"] = np.array(layer_names, dtype="S")
-        h5file.attrs["backend"] = b"tensorflow"
-        h5file.attrs["keras_version"] = b"2.1.5"
-        for name in layer_names:
-            group = h5file.create_group(name)  # "fc6/relu" becomes a group inside "fc6", as in Keras 2
-            arrays = weights.get(name, [])
-            weight_names = [f"{name}/kernel:0", f"{name}/bias:0"][:len(arrays)]
-            group.attrs["weight_names"] = np.array(weight_names, dtype="S")
-            for weight_name, value in zip(weight_names, arrays):
-                if isinstance(value, tuple):
-                    group.create_dataset(weight_name, shape=value, dtype="float32")
-                else:
-                    group.create_dataset(weight_name, data=value)
 
 
 def structure_only_file(path, layer_names):
