@@ -194,6 +194,18 @@ def test_the_cnn_detectors_find_the_astronauts_face(astronaut, head):
     assert faces.detect_mmod(np.zeros((8, 8), np.uint8)) == []  # too small for dlib's filters: no error
 
 
+def test_compiled_mtcnn_gives_the_packages_boxes_bit_for_bit(astronaut, head):
+    """faces compiles MTCNN's three networks into graphs for speed; the package's own eager
+    MTCNN must find exactly the same boxes, scores and keypoints, on photos of several sizes."""
+    from mtcnn import MTCNN
+
+    eager = MTCNN()
+    for image in (astronaut, head, astronaut[:, 220:], astronaut[::2, ::2]):
+        settings = {"box_format": "xyxy", "output_type": "numpy", "min_face_size": 20, "threshold_onet": 0.8}
+        np.testing.assert_array_equal(faces._mtcnn_model().detect_faces(image, **settings),
+                                      eager.detect_faces(image, **settings))
+
+
 def test_mmods_defaults_find_a_small_face_that_its_old_defaults_missed(small_astronaut, mmod_on_small):
     small, box = small_astronaut
     assert best_iou(mmod_on_small, box) >= 0.5
