@@ -1,14 +1,19 @@
 """The checks of notebook 08's exercises: `make check NB=08`, the tests and the course's test cells run them."""
 
+import contextlib
+import types
+
 import numpy as np
 import pytest
+import sklearn.metrics
 
 from gle_utils.checks import exercise
 
 __all__ = ["remap_valence_sums_each_class", "remap_valence_follows_the_mapping_given",
            "remap_valence_refuses_an_incomplete_or_wrong_mapping", "majority_of_faces_counts_votes",
            "majority_of_faces_ties_and_faceless_photos", "balanced_accuracy_is_the_mean_recall",
-           "balanced_accuracy_ignores_classes_absent_from_the_truth"]
+           "balanced_accuracy_ignores_classes_absent_from_the_truth", "balanced_accuracy_counts_no_answer_as_wrong",
+           "balanced_accuracy_is_written_without_scikit_learn"]
 
 
 # Seven expressions in face-api's order, and two faces' probabilities of them.
@@ -80,3 +85,52 @@ def balanced_accuracy_ignores_classes_absent_from_the_truth(ex):
     y_true = np.array(["Neutral", "Neutral", "Negative", "Negative"])
     y_pred = np.array(["Neutral", "Positive", "Negative", "Negative"])
     assert ex["balanced_accuracy"](y_true, y_pred) == pytest.approx((0.5 + 1.0) / 2)
+
+
+@exercise("balanced_accuracy")
+def balanced_accuracy_counts_no_answer_as_wrong(ex):
+    # None: no answer (a photo without a face). It is wrong for its class; scikit-learn refuses
+    # a mix of None and class names.
+    y_true = ["Positive", "Positive", "Neutral", "Negative"]
+    y_pred = ["Positive", None, "Neutral", None]
+    assert ex["balanced_accuracy"](y_true, y_pred) == pytest.approx((0.5 + 1.0 + 0.0) / 3)
+
+
+# What a scikit-learn answer would call: each is replaced, while the next check runs, by a function that fails.
+_SKLEARN_METRICS = ("balanced_accuracy_score", "recall_score", "confusion_matrix", "multilabel_confusion_matrix",
+                    "precision_recall_fscore_support", "classification_report", "accuracy_score")
+
+
+def _refuse(name):
+    def refused(*args, **kwargs):
+        raise AssertionError(f"balanced_accuracy calls scikit-learn's {name}: write the mean of the recalls yourself")
+    return refused
+
+
+@contextlib.contextmanager
+def _without_scikit_learn(function):
+    """While inside: scikit-learn's metrics, and any scikit-learn object the function's own globals
+    hold (``from sklearn.metrics import ...`` in the exercise cell), fail when called."""
+    module = sklearn.metrics
+    saved_module = {name: getattr(module, name) for name in _SKLEARN_METRICS}
+    own = function.__globals__
+    saved_own = {name: value for name, value in own.items()
+                 if getattr(value, "__module__", "").startswith("sklearn")
+                 or (isinstance(value, types.ModuleType) and value.__name__.startswith("sklearn"))}
+    try:
+        for name in _SKLEARN_METRICS:
+            setattr(module, name, _refuse(name))
+        for name in saved_own:
+            own[name] = _refuse(name)
+        yield
+    finally:
+        for name, value in saved_module.items():
+            setattr(module, name, value)
+        own.update(saved_own)
+
+
+@exercise("balanced_accuracy")
+def balanced_accuracy_is_written_without_scikit_learn(ex):
+    function = ex["balanced_accuracy"]
+    with _without_scikit_learn(function):
+        assert function(["Positive", "Neutral", "Neutral"], ["Positive", "Neutral", "Positive"]) == pytest.approx(0.75)
