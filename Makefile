@@ -6,6 +6,7 @@
 # For daily work:
 #   make test-fast   the unit tests only (skips what is marked slow: every notebook run), a few minutes
 #   make bench       per notebook: cold and warm wall time, peak memory; writes the README's Timings table
+#   make bench-binder  a Binder session here: simulated weights, 2 GB cap, 1 core; the README's Binder table
 # Options: make run DATASET=gaf DATA_DIR=/path/to/GAF   (writes to runs/gaf/, figures included)
 #          make run JOBS=1                                 (one notebook at a time; default: two)
 
@@ -17,7 +18,7 @@ DATA_DIR ?=
 JOBS ?= 2
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
-.PHONY: setup data run test test-fast bench student course check clean
+.PHONY: setup data run test test-fast bench bench-binder student course check clean
 
 # Create the virtual environment if missing and install the pinned packages (once per change).
 setup: $(VENV)/.installed
@@ -44,6 +45,9 @@ test-fast: data
 
 bench: data
 	$(BIN)/python tools/benchmark.py
+
+bench-binder: data
+	$(BIN)/python tools/benchmark.py --binder
 
 # The student versions (solutions removed, outputs cleared) in notebooks/student/.
 student: setup

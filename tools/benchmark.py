@@ -3,6 +3,8 @@
     python tools/benchmark.py                          # every notebook; writes the README's table
     python tools/benchmark.py notebooks/01_*.ipynb     # some notebooks (the README is left alone)
     python tools/benchmark.py --warm-only              # skip the cold pass (uses your cache)
+    python tools/benchmark.py --binder                 # Binder's path and limits (make bench-binder)
+    python tools/benchmark.py --binder notebooks/03_*.ipynb   # only those notebooks, same limits
 
 Cold: the series runs on an empty cache that holds only what a clean clone's `make data`
 puts there (the demo set and the package downloads), so every detection, feature and model is
@@ -13,6 +15,14 @@ and fills your cache, which is keyed by content).
 
 Run on every notebook, it also rewrites each notebook's "**Time:**" line from the same figures
 (and the student versions, which copy it), so the series' headers never quote an older run.
+
+--binder: what a student on mybinder.org meets, here. The online paths run on simulated
+weights (``gle_utils.simulate``: VGGFace and ImageNet VGG16 of the true size, RANDOM values),
+so ``auto`` picks VGGFace and 07 trains the VGG16 head; each step runs under Binder's limits
+(``gle_utils.limits``: a hard 2 GB memory cap that kills, one core): binder/postBuild's
+feature precompute, every notebook (on the cache postBuild left), and ``predict``'s first
+call. A step killed at the cap is that step's failure; the others still run. The README's
+Binder table is rewritten from it.
 
 Peak memory is the largest resident set of any process of the run: the kernel, or a
 subprocess the notebook starts (A1 builds VGGFace in one). It comes from the kernel's own
@@ -33,12 +43,17 @@ from pathlib import Path
 
 import nbformat
 
-from gle_utils import config
+from gle_utils import config, limits, simulate
 from gle_utils.exercises import course_notebooks, write_students
 
 # What a clean clone's `make data` leaves in the cache; everything else is computed by the notebooks.
 CLEAN_CLONE_CACHE = ("demo", "packages", "real_photos")
 README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+BINDER_START, BINDER_END = "<!-- binder:start -->", "<!-- binder:end -->"
+# Binder's limits (mybinder.org: about 2 GB of memory, killed above; about one core), and the
+# targets a class hour sets: each step of a student's session within its minutes.
+BINDER_MEMORY_GB, BINDER_CORES = 2.0, (0,)
+TARGET_MINUTES = {"postBuild": 10, "predict": 5, "notebook": 10}
 # A notebook header's "**Time:** about 20 min to read; to run, ... ." sentence: the part after "to run, ".
 TIME_LINE = re.compile(r"(\*\*Time:\*\* about \d+ min to read; to run, ).*?\)\.", re.S)
 
@@ -90,15 +105,51 @@ def table(notebooks, cold, warm, overhead) -> str:
             f"{os.cpu_count()} CPU cores.")
 
 
-def write_readme(text: str) -> None:
+def write_readme(text: str, start: str = README_START, end: str = README_END) -> None:
     readme = config.REPO_ROOT / "README.md"
     content = readme.read_text()
-    if README_START not in content or README_END not in content:
-        raise SystemExit(f"README.md lacks the markers {README_START} ... {README_END} of the Timings table")
-    before, rest = content.split(README_START, 1)
-    _, after = rest.split(README_END, 1)
-    readme.write_text(f"{before}{README_START}\n{text}\n{README_END}{after}")
-    print("README.md: Timings table rewritten")
+    if start not in content or end not in content:
+        raise SystemExit(f"README.md lacks the markers {start} ... {end} of this table")
+    before, rest = content.split(start, 1)
+    _, after = rest.split(end, 1)
+    readme.write_text(f"{before}{start}\n{text}\n{end}{after}")
+    print(f"README.md: the table between {start} and {end} rewritten")
+
+
+def binder_steps(notebooks: list[Path], work: Path, whole_session: bool) -> list[tuple[str, str, list[str]]]:
+    """(name, kind, command) of each step of a Binder session, in order: postBuild's features,
+    the notebooks, predict's first call; only the notebooks unless ``whole_session``."""
+    python = sys.executable
+    photo = sorted((config.CACHE_DIR / "demo").glob("*/val/*/*.jpg"))[:1]
+    steps = [(path.stem, "notebook", [python, str(config.REPO_ROOT / "tools" / "run_notebooks.py"), str(path),
+                                      "--output-dir", str(work / "binder")]) for path in notebooks]
+    if not whole_session:
+        return steps
+    return ([("binder/postBuild: features", "postBuild", [python, str(config.REPO_ROOT / "binder" / "precompute.py")])]
+            + steps + [("predict: first call", "predict", [python, "-m", "gle_utils.predict", *map(str, photo)])])
+
+
+def binder(notebooks: list[Path], whole_session: bool = True) -> str:
+    """Every step of a Binder session under Binder's limits, on simulated weights; -> the table."""
+    why_not = limits.cap_available()
+    if why_not:
+        raise SystemExit(f"--binder needs a memory cap: {why_not}")
+    rows = [f"| step | time (1 core) | peak memory | within {BINDER_MEMORY_GB:.0f} GB | target |", "|---|---:|---:|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="gle-binder-") as tmp:
+        work = Path(tmp)
+        env = dict(os.environ, **simulate.environment(work / "online"))
+        for name, kind, command in binder_steps(notebooks, work, whole_session):
+            run = limits.run_capped(command, BINDER_MEMORY_GB, BINDER_CORES, env=env, stdout=subprocess.DEVNULL)
+            minutes = TARGET_MINUTES[kind]
+            state = "killed at the cap" if run.killed_at_cap else ("yes" if run.ok else f"failed (exit {run.exit_code})")
+            met = "met" if run.ok and run.seconds <= 60 * minutes else "NOT met"
+            rows.append(f"| {name} | {run.seconds / 60:.1f} min | {run.peak_gb:.2f} GB | {state} | "
+                        f"{met} (at most {minutes} min) |")
+            print(rows[-1], flush=True)
+    return ("\n".join(rows) + f"\n\nWritten by `make bench-binder` (tools/benchmark.py --binder) on "
+            f"{time.strftime('%Y-%m-%d')}: simulated VGGFace and ImageNet VGG16 weights (RANDOM values, true "
+            f"sizes), a hard {BINDER_MEMORY_GB:.0f} GB memory cap and {len(BINDER_CORES)} core, on a machine "
+            f"with {os.cpu_count()} CPU cores.")
 
 
 def write_time_lines(notebooks, cold, warm) -> None:
@@ -124,9 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook, NN_*.ipynb then A*_*.ipynb")
     parser.add_argument("--warm-only", action="store_true", help="skip the cold pass; run on your cache")
+    parser.add_argument("--binder", action="store_true", help="Binder's path and limits (see above)")
     args = parser.parse_args(argv)
     everything = not args.notebooks
     notebooks = [p.resolve() for p in args.notebooks] or config.notebook_paths()
+    if args.binder:
+        text = binder(notebooks, whole_session=everything)
+        print("\n" + text)
+        if everything:
+            write_readme(text, BINDER_START, BINDER_END)
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="gle-bench-") as tmp:
         work = Path(tmp)
