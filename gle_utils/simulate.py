@@ -146,15 +146,16 @@ def write_online_weights(keras_home: str | Path, seed: int = config.SEED, fill: 
 def environment(root: str | Path, cache_from: Path = config.CACHE_DIR) -> dict[str, str]:
     """Settings of a process that takes the online paths on simulated weights, all under ``root``.
 
-    Writes the weight files under root/keras and makes root/cache a feature cache of its own,
-    which shares only the demo set and the package downloads of ``cache_from`` (links): every
-    detection, feature and model is computed again, as on a fresh Binder.
+    Writes the weight files under root/keras and makes root/cache a cache of its own, which
+    shares only the package downloads of ``cache_from`` (links; this machine cannot download
+    them again): the demo set, every detection, feature and model is computed again, as on a
+    fresh Binder.
     """
     root = Path(root).absolute()
     write_online_weights(root / "keras")
     cache = root / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    for name in ("demo", "packages", "real_photos"):
+    for name in ("packages", "real_photos"):
         if (cache_from / name).exists() and not (cache / name).exists():
             (cache / name).symlink_to((cache_from / name).resolve())
     return {SIMULATION_SWITCH: "1", "KERAS_HOME": str(root / "keras"), "GLE_CACHE_DIR": str(cache),

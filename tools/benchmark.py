@@ -125,12 +125,13 @@ def binder_steps(notebooks: list[Path], work: Path, whole_session: bool) -> list
                                       "--output-dir", str(work / "binder")]) for path in notebooks]
     if not whole_session:
         return steps
-    return ([("binder/postBuild: features", "postBuild", [python, str(config.REPO_ROOT / "binder" / "precompute.py")])]
+    return ([("binder/postBuild", "postBuild", ["bash", str(config.REPO_ROOT / "binder" / "postBuild")])]
             + steps + [("predict: first call", "predict", [python, "-m", "gle_utils.predict", *map(str, photo)])])
 
 
-def binder(notebooks: list[Path], whole_session: bool = True) -> str:
-    """Every step of a Binder session under Binder's limits, on simulated weights; -> the table."""
+def binder(notebooks: list[Path], whole_session: bool = True) -> tuple[list[str], str]:
+    """Every step of a Binder session under Binder's limits, on simulated weights; -> (the steps
+    that failed or were killed at the cap, the table)."""
     why_not = limits.cap_available()
     if why_not:
         raise SystemExit(f"--binder needs a memory cap: {why_not}")
@@ -138,15 +139,20 @@ def binder(notebooks: list[Path], whole_session: bool = True) -> str:
     with tempfile.TemporaryDirectory(prefix="gle-binder-") as tmp:
         work = Path(tmp)
         env = dict(os.environ, **simulate.environment(work / "online"))
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # postBuild's pip and python
+        failed = []
         for name, kind, command in binder_steps(notebooks, work, whole_session):
-            run = limits.run_capped(command, BINDER_MEMORY_GB, BINDER_CORES, env=env, stdout=subprocess.DEVNULL)
+            run = limits.run_capped(command, BINDER_MEMORY_GB, BINDER_CORES, env=env, stdout=subprocess.DEVNULL,
+                                    cwd=config.REPO_ROOT)
+            if not run.ok:
+                failed.append(name)
             minutes = TARGET_MINUTES[kind]
             state = "killed at the cap" if run.killed_at_cap else ("yes" if run.ok else f"failed (exit {run.exit_code})")
             met = "met" if run.ok and run.seconds <= 60 * minutes else "NOT met"
             rows.append(f"| {name} | {run.seconds / 60:.1f} min | {run.peak_gb:.2f} GB | {state} | "
                         f"{met} (at most {minutes} min) |")
             print(rows[-1], flush=True)
-    return ("\n".join(rows) + f"\n\nWritten by `make bench-binder` (tools/benchmark.py --binder) on "
+    return failed, ("\n".join(rows) + f"\n\nWritten by `make bench-binder` (tools/benchmark.py --binder) on "
             f"{time.strftime('%Y-%m-%d')}: simulated VGGFace and ImageNet VGG16 weights (RANDOM values, true "
             f"sizes), a hard {BINDER_MEMORY_GB:.0f} GB memory cap and {len(BINDER_CORES)} core, on a machine "
             f"with {os.cpu_count()} CPU cores.")
@@ -180,11 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     everything = not args.notebooks
     notebooks = [p.resolve() for p in args.notebooks] or config.notebook_paths()
     if args.binder:
-        text = binder(notebooks, whole_session=everything)
+        failed, text = binder(notebooks, whole_session=everything)
         print("\n" + text)
         if everything:
             write_readme(text, BINDER_START, BINDER_END)
-        return 0
+        if failed:
+            print(f"failed or killed at the cap: {', '.join(failed)}", file=sys.stderr)
+        return 1 if failed else 0
 
     with tempfile.TemporaryDirectory(prefix="gle-bench-") as tmp:
         work = Path(tmp)
