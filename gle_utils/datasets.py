@@ -16,7 +16,12 @@ val/ loads too (to score a saved model on it: ``python -m gle_utils.predict FOLD
 Problems (a missing class folder, a folder it does not know, a file that is not an image, a
 truncated or damaged file, a decompression bomb) are collected and printed as clear messages;
 they never stop the load, and the table still holds every good image. Every file is decoded
-once (``io.check_image``) so that a broken file is caught here, not halfway through a run.
+once (``io.check_image``) so that a broken file is caught here, not halfway through a run. No
+entry of the folder vanishes: each one that is not in the table is listed with the reason, in
+``table.attrs["skipped"]`` (not a photo: an unknown or nested folder, a file that is not an
+image, a FIFO, a dangling link, an empty folder, the dataset's own files beside the split
+folders) or ``table.attrs["unreadable"]`` (an image file that does not decode).
+``folder_entries`` and ``entry_problem`` are the same rules for a folder in no layout at all.
 The offline demo set (``gle_utils.demo``) is written in the same layout (with a labelled
 ``test/``), so everything downstream runs on either unchanged: ``load_dataset``.
 
@@ -37,10 +42,10 @@ from PIL import Image
 
 from . import downloads
 from .config import CLASSES, REPO_ROOT, SPLITS, cache_path, shown_path
-from .io import ImageReadError, atomic_path, check_image, is_image_name
+from .io import IMAGE_SUFFIXES, ImageReadError, atomic_path, check_image, is_image_name
 
-__all__ = ["CHECK_SET_JSON", "GAF2_COUNTS", "REAL_PHOTOS_JSON", "DatasetLayoutError", "dataset_root", "load_check_set",
-           "load_dataset", "load_gaf", "real_photos"]
+__all__ = ["CHECK_SET_JSON", "GAF2_COUNTS", "REAL_PHOTOS_JSON", "DatasetLayoutError", "dataset_root", "entry_problem",
+           "folder_entries", "load_check_set", "load_dataset", "load_gaf", "not_a_file", "real_photos"]
 
 # What GAF 2.0 holds (the paper's Table 1; test labels were never released).
 GAF2_COUNTS = pd.DataFrame(
@@ -74,10 +79,68 @@ def _subfolders(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _image_problem(path: Path) -> str | None:
-    """None when ``path`` is a readable image; else the reason."""
+# ---------------------------------------------------------------------------------------------
+# The entries of a folder, and why one is not a photo
+# ---------------------------------------------------------------------------------------------
+
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` is not a regular file (or a link to one) that could be read; None when it is one,
+    or when there is nothing at ``path`` at all."""
+    if path.is_symlink() and not path.exists():
+        return "a dangling symbolic link (what it points to does not exist)"
+    if path.is_dir():
+        if path.is_symlink():
+            return "a symbolic link to a folder (not followed)"
+        try:
+            return "an empty folder" if next(path.iterdir(), None) is None else "a folder"
+        except OSError as error:
+            return f"a folder that cannot be read ({error.strerror or error})"
+    if path.exists() and not path.is_file():
+        return "not a regular file (a FIFO, socket or device)"
+    return None
+
+
+def entry_problem(path: Path) -> str | None:
+    """Why an entry of a folder is not a photo to read (``not_a_file``, a hidden name, or a name
+    without one of ``io.IMAGE_SUFFIXES``); None for an image file. Whether it decodes is found
+    when it is read."""
+    if path.name.startswith("."):
+        return "a hidden file or folder (its name starts with '.')"
+    if (reason := not_a_file(path)) is not None:
+        return reason
     if not is_image_name(path):
-        return f"not an image file name ({path.suffix or 'no suffix'})"
+        return f"not an image file name ({path.suffix or 'no suffix'}; the image suffixes: {' '.join(IMAGE_SUFFIXES)})"
+    return None
+
+
+def folder_entries(folder: Path) -> list[Path]:
+    """Every entry below ``folder``, sorted: each file and link, and each folder that holds nothing
+    (or cannot be read). A folder that holds something is not an entry itself, its entries are;
+    hidden folders and links to folders are entries, not searched. An empty ``folder`` is its
+    own one entry, so that a folder never vanishes from a run without a word."""
+    entries, todo = [], [folder]
+    while todo:
+        current = todo.pop()
+        try:
+            children = sorted(current.iterdir())
+        except OSError:
+            children = []
+        if not children:
+            entries.append(current)
+        for child in children:
+            if child.is_dir() and not child.is_symlink() and not child.name.startswith("."):
+                todo.append(child)
+            else:
+                entries.append(child)
+    return sorted(entries)
+
+
+# ---------------------------------------------------------------------------------------------
+# The GAF layout
+# ---------------------------------------------------------------------------------------------
+
+def _image_problem(path: Path) -> str | None:
+    """None when the image file ``path`` decodes; else the reason."""
     try:
         check_image(path)
     except ImageReadError as error:
@@ -90,37 +153,78 @@ def _inside(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _scan_files(root: Path, folder: Path, split: str, label: str | None, rows: list, problems: list,
-                skipped: list) -> None:
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
-            continue
-        if path.is_dir():
-            problems.append(f"{_inside(path, root)}: unexpected folder inside {folder.name}/, ignored")
-        elif (reason := _image_problem(path)) is not None:
-            problems.append(f"{_inside(path, root)}: {reason}, skipped")
-            skipped.append((str(path), reason))
-        else:
-            rows.append({"path": str(path), "split": split, "label": label})
+class _Found:
+    """What ``load_gaf`` finds: the photos (rows), the messages it prints (problems), and every
+    other entry, as (path, reason): not a photo (skipped) or an image that does not decode (unreadable)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.rows: list[dict] = []
+        self.problems: list[str] = []
+        self.skipped: list[tuple[str, str]] = []
+        self.unreadable: list[tuple[str, str]] = []
+
+    def skip(self, entry: Path, reason: str, problem: str | None = None) -> None:
+        """``entry`` is not read: it, or each entry below it when it is a folder, is skipped with
+        ``reason``; ``problem`` is the message printed about it, if any."""
+        below = folder_entries(entry) if entry.is_dir() and not entry.is_symlink() else [entry]
+        self.skipped += [(str(path), reason) for path in below]
+        if problem is not None:
+            self.problems.append(problem)
+
+    def listing(self, folder: Path, empty: str) -> list[Path]:
+        """The entries of ``folder``, sorted; an empty folder, or one that cannot be read, is
+        skipped itself (``empty`` says what it is) and gives none."""
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError as error:
+            reason = f"a folder that cannot be read ({error.strerror or error})"
+            self.skipped.append((str(folder), reason))
+            self.problems.append(f"{_inside(folder, self.root)}: {reason}")
+            return []
+        if not entries:
+            self.skip(folder, empty, f"{_inside(folder, self.root)}: {empty}")
+        return entries
+
+    def scan(self, folder: Path, split: str, label: str | None) -> None:
+        """The photos of one class folder (or of an unlabelled test/): each entry is a photo, an
+        unreadable image, or skipped with the reason."""
+        for path in self.listing(folder, "an empty folder"):
+            where = _inside(path, self.root)
+            if path.is_dir() and not path.is_symlink() and not path.name.startswith("."):
+                self.skip(path, f"in {where}/, a folder nested in {folder.name}/ (not read)",
+                          f"{where}: unexpected folder inside {folder.name}/, ignored")
+            elif (reason := entry_problem(path)) is not None:
+                self.skip(path, reason, None if path.name.startswith(".") else f"{where}: {reason}, skipped")
+            elif (reason := _image_problem(path)) is not None:
+                self.unreadable.append((str(path), reason))
+                self.problems.append(f"{where}: {reason}, skipped")
+            else:
+                self.rows.append({"path": str(path), "split": split, "label": label})
 
 
-def _split_folders(root: Path, problems: list) -> dict[str, Path]:
-    """split -> its folder. An exact name ("val") wins over a prefixed one; two of a kind are reported."""
-    found: dict[str, list[Path]] = {}
+def _split_folders(found: _Found) -> dict[str, Path]:
+    """split -> its folder. An exact name ("val") wins over a prefixed one; two of a kind are
+    reported, and the entries of the one not used are skipped, as are those of unknown folders."""
+    root = found.root
+    candidates: dict[str, list[Path]] = {}
     for entry in _subfolders(root):
         split = _split_of_folder(entry.name)
         if split is None:
-            problems.append(f"{_inside(entry, root)}: unknown folder (expected train/, val/, test/), ignored")
+            found.skip(entry, f"in {entry.name}/, not a split folder (train/, val/, test/)",
+                       f"{_inside(entry, root)}: unknown folder (expected train/, val/, test/), ignored")
         else:
-            found.setdefault(split, []).append(entry)
+            candidates.setdefault(split, []).append(entry)
     chosen = {}
     for split in SPLITS:
-        candidates = sorted(found.get(split, []), key=lambda p: (p.name.lower() != split, p.name))
-        if len(candidates) > 1:
-            problems.append(f"{len(candidates)} folders for {split} "
-                            f"({', '.join(p.name for p in candidates)}); using {candidates[0].name}")
-        if candidates:
-            chosen[split] = candidates[0]
+        ranked = sorted(candidates.get(split, []), key=lambda p: (p.name.lower() != split, p.name))
+        if len(ranked) > 1:
+            found.problems.append(f"{len(ranked)} folders for {split} ({', '.join(p.name for p in ranked)}); "
+                                  f"using {ranked[0].name}")
+            for other in ranked[1:]:
+                found.skip(other, f"in {other.name}/, a second folder for {split} ({ranked[0].name}/ is read)")
+        if ranked:
+            chosen[split] = ranked[0]
     return chosen
 
 
@@ -130,53 +234,76 @@ def load_gaf(data_dir: str | Path, verbose: bool = True) -> pd.DataFrame:
 
     ``label`` is one of ``CLASSES`` for photos in a class folder (train/ and val/, and test/ when
     it has class folders, as in GroupEmoW and the demo set); it is None for an unlabelled test/.
-    The messages about anything skipped are printed and kept in ``table.attrs["problems"]``;
-    the image files refused, as (path, reason), in ``table.attrs["skipped"]``.
+    The messages about anything wrong are printed and kept in ``table.attrs["problems"]``. Every
+    entry of the folder that is not a row is listed, as (path, reason): the image files that do
+    not decode in ``table.attrs["unreadable"]``, every other entry in ``table.attrs["skipped"]``
+    (an entry in a folder that is skipped is listed itself; the dataset's own files beside the
+    split folders and hidden files are listed there too, though they are no problem).
     """
     root = Path(data_dir)
     if not root.is_dir():
         raise DatasetLayoutError(f"{shown_path(root)}: no such folder")
-    problems: list[str] = []
-    folders = _split_folders(root, problems)
+    try:
+        next(root.iterdir(), None)
+    except OSError as error:
+        raise DatasetLayoutError(f"{shown_path(root)}: cannot be read ({error.strerror or error})") from error
+    found = _Found(root)
+    folders = _split_folders(found)
     if not folders:
         raise DatasetLayoutError(
             f"{shown_path(root)} has no train/, val/ or test/ folder: it is not in the GAF layout "
             "(train/ and val/ with Positive/, Neutral/, Negative/ subfolders; test/ unlabelled)")
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith("."):
+            found.skip(entry, entry_problem(entry))
+        elif not entry.is_dir():
+            found.skip(entry, not_a_file(entry) or "beside the split folders (only train/, val/ and test/ are read)")
 
-    rows: list[dict] = []
-    skipped: list[tuple[str, str]] = []
     for split in SPLITS:
         if split not in folders:
-            problems.append(f"no {split}/ folder")
+            found.problems.append(f"no {split}/ folder")
             continue
-        folder = folders[split]
-        class_folders = {}
-        for entry in _subfolders(folder):
-            label = _class_of_folder(entry.name)
-            if label is None:
-                problems.append(f"{_inside(entry, root)}: unknown folder in {folder.name}/ (expected {', '.join(CLASSES)}), ignored")
-            elif label in class_folders:
-                problems.append(f"{_inside(entry, root)}: a second {label} folder in {folder.name}/, ignored")
-            else:
+        folder, photos_before = folders[split], len(found.rows)
+        entries = found.listing(folder, "an empty split folder")
+        if not entries:
+            continue
+        class_folders, others = {}, []
+        for entry in entries:
+            label = _class_of_folder(entry.name) if entry.is_dir() else None
+            if label is not None and label not in class_folders:
                 class_folders[label] = entry
-        if split == "test" and not class_folders:
-            _scan_files(root, folder, split, None, rows, problems, skipped)
-            continue
-        for label in CLASSES:
-            if label not in class_folders:
-                problems.append(f"{_inside(folder / label, root)}: class folder missing, so {split} has no {label} photos")
             else:
-                _scan_files(root, class_folders[label], split, label, rows, problems, skipped)
-        for entry in sorted(folder.iterdir()):
-            if entry.is_file() and not entry.name.startswith("."):
-                problems.append(f"{_inside(entry, root)}: a file outside the class folders of {folder.name}/, ignored")
+                others.append(entry)
+        if split == "test" and not class_folders:
+            found.scan(folder, split, None)
+        else:
+            for label in CLASSES:
+                if label not in class_folders:
+                    found.problems.append(f"{_inside(folder / label, root)}: class folder missing, so {split} has "
+                                          f"no {label} photos")
+                else:
+                    found.scan(class_folders[label], split, label)
+            for entry in others:
+                where = _inside(entry, root)
+                if entry.name.startswith("."):
+                    found.skip(entry, entry_problem(entry))
+                elif not entry.is_dir():
+                    found.skip(entry, f"beside the class folders of {folder.name}/",
+                               f"{where}: a file outside the class folders of {folder.name}/, ignored")
+                elif (label := _class_of_folder(entry.name)) is not None:
+                    found.skip(entry, f"in {where}/, a second {label} folder of {folder.name}/",
+                               f"{where}: a second {label} folder in {folder.name}/, ignored")
+                else:
+                    found.skip(entry, f"in {where}/, not a class folder ({', '.join(CLASSES)})",
+                               f"{where}: unknown folder in {folder.name}/ (expected {', '.join(CLASSES)}), ignored")
+        if len(found.rows) == photos_before:
+            found.problems.append(f"{folder.name}/: no photo in this split")
 
-    table = pd.DataFrame(rows, columns=["path", "split", "label"])
-    table.attrs["problems"] = problems
-    table.attrs["skipped"] = skipped
-    if verbose and problems:
-        print(f"{len(problems)} problem(s) in {shown_path(root)}:")
-        for message in problems:
+    table = pd.DataFrame(found.rows, columns=["path", "split", "label"])
+    table.attrs.update(problems=found.problems, skipped=found.skipped, unreadable=found.unreadable)
+    if verbose and found.problems:
+        print(f"{len(found.problems)} problem(s) in {shown_path(root)}:")
+        for message in found.problems:
             print("  -", message)
     return table
 
@@ -199,8 +326,8 @@ def load_dataset(dataset: str = "demo", data_dir: str | Path | None = None, verb
     -------
     pandas.DataFrame
         One row per photo, columns path, split, label (None for an unlabelled test photo);
-        ``attrs["dataset"]`` is ``dataset``, ``attrs["problems"]`` and ``attrs["skipped"]`` as
-        ``load_gaf`` sets them.
+        ``attrs["dataset"]`` is ``dataset``; ``attrs["problems"]``, ``attrs["skipped"]`` and
+        ``attrs["unreadable"]`` as ``load_gaf`` sets them.
 
     Raises
     ------

@@ -29,8 +29,10 @@ decided by the whole-image member alone, and ``predicted_labels`` names no class
 no member scored.
 
 This module is the vote and its members: what they are, how they combine, how they are saved
-(``Ensemble``: JSON, skops and Keras files, nothing unpickled). How good the vote is and how far
-to trust its numbers (accuracy, confusion matrix, calibration) is ``metrics``.
+(``Ensemble``: JSON, skops and Keras files, nothing unpickled, and a manifest of their sha256)
+and read back, each file checked first (``modelfolder``: a folder someone sends you is untrusted
+input). How good the vote is and how far to trust its numbers (accuracy, confusion matrix,
+calibration) is ``metrics``.
 """
 
 from __future__ import annotations
@@ -43,12 +45,13 @@ from pathlib import Path
 import numpy as np
 import skops.io
 
-from . import config, expression, scene
+from . import config, expression, modelfolder, scene
 from .classifiers import class_indices, probabilities_in_class_order
 from .io import atomic_path, load_skops
+from .modelfolder import ModelFolderError, rule
 
-__all__ = ["AGGREGATES", "AUTHORS_WEIGHTS", "Ensemble", "Member", "PerFace", "accuracy_weights",
-           "predicted_labels", "sum_face_probabilities", "weighted_vote"]
+__all__ = ["AGGREGATES", "AUTHORS_WEIGHTS", "MEMBER_KINDS", "Ensemble", "EnsembleFile", "Member", "MemberEntry",
+           "PerFace", "accuracy_weights", "predicted_labels", "sum_face_probabilities", "weighted_vote"]
 
 # How a face member turns per-face probabilities into a photo's score.
 AGGREGATES = ("sum", "mean")
@@ -257,6 +260,38 @@ def _probabilities(model, X) -> np.ndarray:
     return np.asarray(model.predict_proba(X), dtype=np.float64)
 
 
+# How each kind of member is saved as a file, then read back: the check of its file before it is
+# loaded (``modelfolder``), and its loader (nothing it calls unpickles).
+_MEMBER_FILES = {
+    "skops": (modelfolder.check_archive, load_skops),
+    "whole_image": (modelfolder.check_whole_image, scene.load_whole_image_model),
+    "zero_shot": (modelfolder.check_zero_shot, expression.ZeroShotValence.load),
+}
+MEMBER_KINDS = tuple(_MEMBER_FILES)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberEntry:
+    """One member in ensemble.json: what ``Ensemble.load`` checks it against (``modelfolder.parse``).
+    Weights are accuracies or the authors' fixed numbers: in [0, 1]."""
+
+    name: str
+    feature_set: str
+    weight: float = rule(within=(0.0, 1.0))
+    aggregate: str = rule(choices=AGGREGATES)
+    kind: str = rule(choices=MEMBER_KINDS)
+    file: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnsembleFile:
+    """ensemble.json: its format, the classes in order, the members."""
+
+    format: int
+    classes: list[str]
+    members: list[MemberEntry]
+
+
 @dataclass
 class Ensemble:
     """Fitted members + their weights: ``predict_proba(inputs)`` is their weighted vote.
@@ -267,13 +302,14 @@ class Ensemble:
 
         ensemble.json            format version, classes, and per member: name, feature_set,
                                  weight, aggregate, kind ("skops", "whole_image" or
-                                 "zero_shot") and file
+                                 "zero_shot") and file (``EnsembleFile``)
         member_NN_<name>.skops   a scikit-learn model in skops format (``skops.io``): loaded with
                                  the types skops trusts plus ``io.TRUSTED_TYPES``, nothing else
         member_NN_<name>/        a whole-image model, written by its own save()
                                  (the Keras VGG16 head as model.keras, the stand-in as skops + JSON)
         member_NN_<name>.json    a zero-shot member (``expression.ZeroShotValence``): kind, backbone,
                                  valence
+        manifest.json            the sha256 of every other file (``modelfolder.write_manifest``)
     """
 
     members: list[Member] = field(default_factory=list)
@@ -303,8 +339,13 @@ class Ensemble:
     def predict(self, inputs: dict) -> np.ndarray:
         return predicted_labels(self.predict_proba(inputs))
 
-    def save(self, folder: str | Path) -> Path:
-        """Write the ensemble to ``folder`` (replacing what was there, only once all is written)."""
+    def save(self, folder: str | Path, extra: dict[str, dict] | None = None) -> Path:
+        """Write the ensemble to ``folder`` (replacing what was there, only once all is written).
+
+        ``extra`` names more JSON files to write beside ensemble.json, with their contents
+        (``GroupEmotionModel.save`` puts pipeline.json there). The last file written is
+        manifest.json, the sha256 of all the others, which ``load`` checks.
+        """
         folder = Path(folder)
         with atomic_path(folder) as tmp:
             tmp.mkdir()
@@ -324,29 +365,46 @@ class Ensemble:
                                   "aggregate": member.aggregate, "kind": kind, "file": file})
             info = {"format": self.FORMAT, "classes": list(config.CLASSES), "members": described}
             (tmp / "ensemble.json").write_text(json.dumps(info, indent=1))
+            for name, content in (extra or {}).items():
+                (tmp / name).write_text(json.dumps(content, indent=1))
+            modelfolder.write_manifest(tmp)
         return folder
 
     @classmethod
     def load(cls, folder: str | Path) -> "Ensemble":
-        folder = Path(folder)
-        info = json.loads((folder / "ensemble.json").read_text())
-        if info.get("format") == 1:
-            raise ValueError(f"{folder}: saved in the old format (joblib pickles), which is not loaded because "
-                             "unpickling a file can run any code; train and save the model again (notebook 07)")
-        if info.get("format") != cls.FORMAT or tuple(info["classes"]) != tuple(config.CLASSES):
-            raise ValueError(f"{folder}: an ensemble of another format or class order ({info.get('format')}, "
-                             f"{info.get('classes')})")
+        """Read back what ``save`` wrote, every file checked before any model is loaded: the
+        folder against its manifest (``modelfolder.check_files``), ensemble.json against
+        ``EnsembleFile`` (at least one member, distinct names and files, one weight at least
+        above 0), each member's file as its kind wants; then each loaded model
+        (``modelfolder.check_model``). Raises ``modelfolder.ModelFolderError`` (one line: the
+        file and the field) for anything wrong."""
+        folder = Path(folder).resolve()
+        modelfolder.check_files(folder)
+        described_in = folder / "ensemble.json"
+        described = modelfolder.read(described_in, EnsembleFile)
+        if described.format == 1:
+            raise ModelFolderError(described_in, "format", "1, the old format (joblib pickles), which is not loaded "
+                                   "because unpickling a file can run any code; train and save the model again")
+        if described.format != cls.FORMAT:
+            raise ModelFolderError(described_in, "format", f"{described.format}: not the format {cls.FORMAT} this "
+                                   "version reads")
+        if described.classes != list(config.CLASSES):
+            raise ModelFolderError(described_in, "classes", f"{described.classes}: not {list(config.CLASSES)}")
+        if not described.members:
+            raise ModelFolderError(described_in, "members", "empty: an ensemble needs a member")
+        for key in ("name", "file"):
+            values = [getattr(member, key) for member in described.members]
+            if len(set(values)) != len(values):
+                raise ModelFolderError(described_in, "members", f"two members with the same {key}")
+        if not any(member.weight > 0 for member in described.members):
+            raise ModelFolderError(described_in, "members", "every weight is 0: the vote would have no voter")
         ensemble = cls()
-        for member in info["members"]:
-            path = folder / member["file"]
-            if member["kind"] == "whole_image":
-                model = scene.load_whole_image_model(path)
-            elif member["kind"] == "skops":
-                model = load_skops(path)
-            elif member["kind"] == "zero_shot":
-                model = expression.ZeroShotValence.load(path)
-            else:
-                raise ValueError(f"{folder}: member {member['name']!r} of unknown kind {member['kind']!r}")
-            ensemble.add(member["name"], model, member["feature_set"], member["weight"], member.get("aggregate", "sum"))
+        for number, member in enumerate(described.members):
+            path = modelfolder.inside(folder, member.file, described_in, f"members[{number}].file")
+            check_file, load_file = _MEMBER_FILES[member.kind]
+            check_file(path)
+            with modelfolder.loading(path):
+                model = load_file(path)
+                modelfolder.check_model(model, path)
+            ensemble.add(member.name, model, member.feature_set, member.weight, member.aggregate)
         return ensemble
-

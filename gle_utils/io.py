@@ -40,7 +40,10 @@ MAX_SIDE = 2048
 MAX_PIXELS = 100_000_000
 assert MAX_PIXELS < 2 * (Image.MAX_IMAGE_PIXELS or float("inf")), "Pillow would refuse first"
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+# The file names a folder scan takes for images (``is_image_name``: datasets.load_gaf, predict on a
+# folder): the formats read_image reads, each one checked by tests/test_io.py. A file named
+# otherwise is still read when it is named directly; in a folder it is listed as skipped.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".avif", ".ico")
 
 
 class ImageReadError(Exception):
@@ -99,7 +102,8 @@ def _opened(path: Path):
 def read_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
     """Read an image file as an upright RGB uint8 array, longest side at most ``max_side``.
 
-    Handles JPEG/PNG/BMP/GIF/TIFF/WebP; greyscale, RGBA, palette, CMYK and 16-bit images;
+    Handles every format of ``IMAGE_SUFFIXES`` (JPEG, PNG, BMP, GIF, TIFF, WebP, AVIF, ICO) and
+    whatever else Pillow opens; greyscale, RGBA, palette, CMYK and 16-bit images;
     EXIF orientation. Raises ``ImageReadError`` for anything that is not a readable image
     (missing, empty, truncated, not an image, more than ``MAX_PIXELS`` pixels).
     """
@@ -139,7 +143,7 @@ def file_digest(path: str | Path, algorithm: str = "sha256") -> str:
 
 
 def is_image_name(path: str | Path) -> bool:
-    """True when the file name has one of the image suffixes we read."""
+    """True when the file name ends with one of ``IMAGE_SUFFIXES`` (in any case)."""
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
 

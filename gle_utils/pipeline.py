@@ -43,7 +43,6 @@ names both. The expression members are named after their network (``EXPRESSION_M
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -51,10 +50,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import backbones, classifiers, config, ensemble, faces, features, metrics, scene
+from . import backbones, classifiers, config, ensemble, faces, features, metrics, modelfolder, scene
 from .classifiers import DEFAULT_TREES
 from .expression import EXPRESSION_BACKBONES, ZeroShotValence
-from .io import atomic_path
+from .geometry import N_DISTANCES
+from .modelfolder import ModelFolderError
+from .networks import PASSES
 
 __all__ = ["DEEP_MEMBERS", "DEFAULT_MODEL", "EXPRESSION_MEMBERS", "FACE_MEMBERS", "MEMBERS", "RECIPES",
            "WHOLE_IMAGE_SETTINGS", "ZERO_SHOT_MEMBERS", "GroupEmotionModel", "PhotoInputs", "Recipe", "Validation",
@@ -359,19 +360,73 @@ class GroupEmotionModel:
                 + f"; {self.info['whole_image']}; {self.info['n_trees']} trees per forest")
 
     def save(self, folder: str | Path) -> Path:
-        """The ensemble (``Ensemble.save``) plus ``pipeline.json`` (backbone, detector, ...)."""
-        folder = self.ensemble.save(folder)
-        with atomic_path(folder / "pipeline.json") as tmp:
-            tmp.write_text(json.dumps(self.info, indent=1))
-        return folder
+        """The ensemble (``Ensemble.save``) with ``pipeline.json`` (backbone, detector, ...) in the
+        same folder and under the same manifest, all written before the folder appears."""
+        return self.ensemble.save(folder, extra={"pipeline.json": self.info})
 
     @classmethod
     def load(cls, folder: str | Path) -> "GroupEmotionModel":
+        """Read back what ``save`` wrote, checking it first: ``Ensemble.load`` checks the folder
+        (manifest, ensemble.json, each member's file and model), pipeline.json is checked against
+        ``modelfolder.PipelineFile``, then that the two agree (``_check_members``). Raises
+        FileNotFoundError for a folder without a saved model, ``modelfolder.ModelFolderError``
+        (one line: the file and the field) for one that is not loaded."""
         folder = Path(folder)
         if not (folder / "pipeline.json").is_file() or not (folder / "ensemble.json").is_file():
             raise FileNotFoundError(f"{folder}: no saved model (ensemble.json and pipeline.json expected)")
-        info = json.loads((folder / "pipeline.json").read_text())
-        return cls(ensemble.Ensemble.load(folder), info)
+        members = ensemble.Ensemble.load(folder)
+        model = cls(members, modelfolder.read_pipeline(folder.resolve()))
+        model._check_members(folder.resolve())
+        return model
+
+    def _check_members(self, folder: Path) -> None:
+        """Refuse (``ModelFolderError``) a loaded model whose pipeline.json and ensemble.json
+        disagree, that has no whole-image member (it decides faceless photos), or a member that
+        reads a feature set the model's inputs do not hold (``PhotoInputs.member_inputs``), or
+        that holds another number of features than the member's model takes."""
+        info_file, members_file = folder / "pipeline.json", folder / "ensemble.json"
+        names = [member.name for member in self.ensemble.members]
+        if self.info["members"] != names:
+            raise ModelFolderError(info_file, "members", f"{self.info['members']} are not ensemble.json's {names}")
+        if "whole_image" not in names:
+            raise ModelFolderError(members_file, "members", "no whole_image member: it decides photos without a face")
+        if self.info["landmark_aggregate"] not in ensemble.AGGREGATES:
+            raise ModelFolderError(info_file, "landmark_aggregate",
+                                   f"{self.info['landmark_aggregate']!r} is not one of {ensemble.AGGREGATES}")
+        unscored = [name for name in names if name not in self.info["val_accuracy"]]
+        if unscored:
+            raise ModelFolderError(info_file, "val_accuracy", f"no accuracy for the member(s) {unscored}")
+        try:
+            backbone = self.backbone
+        except (RuntimeError, ValueError, OSError) as error:  # VGGFace's weights missing or not VGGFace's
+            raise ModelFolderError(info_file, "backbone",
+                                   f"{self.info['backbone']!r} cannot be built: {error}") from error
+        if self.info["paper_feature_sets"] != backbone.paper_feature_sets:
+            raise ModelFolderError(info_file, "paper_feature_sets", f"{self.info['paper_feature_sets']} are not "
+                                   f"{backbone.name!r}'s {backbone.paper_feature_sets}")
+        # What each feature set of the inputs holds per row: its number of values (None: the photos).
+        every_set = {f"{p}_{layer}": width for p in PASSES for layer, width in backbone.layer_dims.items()}
+        widths = {_LANDMARKS: N_DISTANCES, _IMAGES: None}
+        widths.update({ours: every_set[ours] for ours in backbone.paper_feature_sets.values()})
+        widths.update({expression_set(name): _backbone(name).layer_dims["expression"]
+                       for name in expression_networks(self.info)})
+        for number, member in enumerate(self.ensemble.members):
+            where = f"members[{number}].feature_set"
+            if member.feature_set not in widths:
+                raise ModelFolderError(members_file, where, f"{member.feature_set!r} is not a feature set of this "
+                                                            f"model's inputs ({', '.join(widths)})")
+            if (member.feature_set == _IMAGES) != (member.name == "whole_image"):
+                raise ModelFolderError(members_file, where, f"only the whole_image member reads {_IMAGES!r}")
+            zero_shot = isinstance(member.model, ZeroShotValence)
+            if zero_shot and member.feature_set != expression_set(member.model.backbone):
+                raise ModelFolderError(members_file, where, f"the zero-shot member of {member.model.backbone!r} reads "
+                                                            f"{member.feature_set!r}, another network's expressions")
+            # a zero-shot member takes its network's expressions; whole-image models, photos
+            takes = len(member.model.labels) if zero_shot else getattr(member.model, "n_features_in_", None)
+            if takes != widths[member.feature_set]:
+                raise ModelFolderError(members_file, where, f"member {member.name!r} reads {member.feature_set!r} "
+                                                            f"({widths[member.feature_set]} values), but its model "
+                                                            f"takes {takes}")
 
 
 @dataclass

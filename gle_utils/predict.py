@@ -11,16 +11,22 @@
 
 From a shell::
 
-    python -m gle_utils.predict PHOTO_OR_FOLDER [...] [--model expression|paper] [--detector NAME]
-                                [--model-dir FOLDER] [--csv FILE] [--json]
+    python -m gle_utils.predict [--model expression|paper] [--detector NAME] [--model-dir FOLDER]
+                                [--csv FILE] [--json] [--] PHOTO_OR_FOLDER [...]
 
 A folder is read with ``datasets.load_gaf`` when it is in a GAF layout (train/, val/, test/ with
 class folders, any of them; a folder with only val/ is fine): the photos' labels then give an
-accuracy. Any other folder is searched for image files. ``--csv`` writes one row per photo.
+accuracy. Any other folder is searched for image files (``datasets.folder_entries``).
 
-No bad photo stops a run: a photo that fails at any stage (read, faces and features, scoring)
-is reported on stderr with the stage and the reason, the others are still predicted, and the
-exit code is then 1 (2 when no model could be loaded).
+Every entry is accounted for. A photo is predicted, or it FAILED (unreadable, or at a later
+stage: faces and features, scoring); any other entry of a folder is SKIPPED, with the reason
+(not an image, a FIFO or device, a dangling link, an unknown or nested class folder, an empty
+folder or split). Each failure and skip is one line on stderr and a row of ``--csv`` (its
+``status`` column: predicted, failed, skipped); no bad photo stops a run. The last line counts
+the entries listed, predicted, failed and skipped, which add up. Exit codes (``EXIT_CODES``):
+0 when every entry was predicted, 1 when any failed or was skipped, 2 when no model could be
+used (missing, damaged or refused: ``modelfolder``) or the arguments are wrong. A path that
+begins with "-" goes after "--".
 
 Two models (``pipeline.RECIPES``), both trained on the demo set (members on the train photos;
 weights and calibration from the val photos) and named in every output:
@@ -59,6 +65,7 @@ import os
 import sys
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -68,15 +75,24 @@ from PIL import Image
 
 from . import config, faces, metrics, pipeline, scene
 from .classifiers import DEFAULT_TREES
-from .datasets import DatasetLayoutError, load_dataset, load_gaf
+from .datasets import DatasetLayoutError, entry_problem, folder_entries, load_dataset, load_gaf, not_a_file
 from .ensemble import predicted_labels
-from .io import ImageReadError, as_rgb_array, atomic_path, is_image_name, read_image
+from .io import ImageReadError, as_rgb_array, atomic_path, read_image
+from .modelfolder import ModelFolderError
 
-__all__ = ["UNKNOWN", "PredictionError", "answers", "forget_loaded_models", "format_result", "load_model", "main",
-           "predict_photo"]
+__all__ = ["EXIT_CODES", "TIE", "UNKNOWN", "PredictionError", "answers", "forget_loaded_models", "format_result",
+           "load_model", "main", "predict_photo"]
 
 # A reported answer: "unknown" when no class can honestly be named.
 UNKNOWN = "unknown"
+
+# Two probabilities closer than this are equal (they differ by rounding only): a tie at the top.
+TIE = 1e-9
+
+# What the exit code of ``python -m gle_utils.predict`` says, one meaning each.
+EXIT_CODES = {0: "every entry was predicted",
+              1: "some photos failed or entries were skipped (each is named on stderr and in --csv)",
+              2: "no usable model (missing, damaged or refused), or bad arguments"}
 
 
 class PredictionError(RuntimeError):
@@ -98,9 +114,9 @@ def _stage(photo: str, stage: str):
         raise PredictionError(photo, stage, error) from error
 
 
-def _train_demo_model(folder: Path, model: str) -> pipeline.GroupEmotionModel:
-    print(f"No usable saved model in {config.shown_path(folder)}: training the {model!r} model on the demo set now "
-          f"(once, a few minutes; notebook 07 trains the paper's and shows how well it does).",
+def _train_demo_model(folder: Path, model: str, why: str) -> pipeline.GroupEmotionModel:
+    print(f"No usable saved model in {config.shown_path(folder)} ({why}): training the {model!r} model on the demo "
+          f"set now (once, a few minutes; notebook 07 trains the paper's and shows how well it does).",
           file=sys.stderr, flush=True)
     trained, _ = pipeline.train_model(load_dataset("demo", verbose=False), model, backbone="auto",
                                       n_trees=DEFAULT_TREES, n_jobs=-1)
@@ -115,21 +131,21 @@ def _load(folder: str, model: str | None, detector: str | None) -> pipeline.Grou
     path = Path(folder)
     if detector is not None and detector not in faces.DETECTORS:
         raise ValueError(f"unknown detector {detector!r}; choose one of {faces.DETECTORS}")
-    loaded = None
+    loaded, why = None, "none saved yet"
     if (path / "pipeline.json").is_file():
         try:
             loaded = pipeline.GroupEmotionModel.load(path)
-        except ValueError:
+        except (ModelFolderError, FileNotFoundError) as error:
             if model is None:
                 raise
-            # A demo model in the cache, saved in an older format: it is ours to rebuild.
+            why = str(error)  # a demo model in the cache, damaged or in an older format: ours to rebuild
         if model is not None and loaded is not None and not pipeline.RECIPES[model].matches(loaded.info):
-            loaded = None  # a demo model of an older recipe of that name: ours to rebuild too
+            loaded, why = None, "an older recipe"  # a demo model of an older recipe of that name: ours to rebuild too
     elif model is None:
         raise FileNotFoundError(f"{config.shown_path(path)}: no saved model here (notebook 07 saves one; "
                                 "leave model_dir out to use the default model)")
     if loaded is None:
-        loaded = _train_demo_model(path, model)
+        loaded = _train_demo_model(path, model, why)
     if detector is None or detector == loaded.detector:
         return loaded
     # The members score whatever faces they are given: only the search for faces changes.
@@ -142,7 +158,8 @@ def load_model(model_dir: str | Path | None = None, model: str = pipeline.DEFAUL
     """The saved model in ``model_dir``; without one, the demo model called ``model``
     (``pipeline.RECIPES``; trained first if absent). ``detector`` replaces the detector it finds
     faces with. Loaded once per process (``forget_loaded_models`` reads the disk again). Raises
-    ValueError for a folder in another or an unsafe format, an unknown model or detector."""
+    FileNotFoundError for a folder without a saved model, ``modelfolder.ModelFolderError`` (a
+    ValueError) for one that is damaged or refused, ValueError for an unknown model or detector."""
     if model_dir is not None:
         return _load(str(Path(model_dir).resolve()), None, detector)
     if model not in pipeline.RECIPES:
@@ -175,6 +192,9 @@ def answers(model: pipeline.GroupEmotionModel, inputs: pipeline.PhotoInputs) -> 
        temperature, then shrunk towards 1/3 each so that no class gets more than that
        member's val accuracy (``metrics.cap_confidence``): a member right 55% of the time
        does not get to say 90%.
+    5. Two or more classes tie at the top (within ``TIE``; e.g. a faceless photo, or a sliver,
+       whose whole-image member is no better than chance gets 1/3 each): label "unknown",
+       ``reason`` names the classes that tie.
     ``low_confidence`` is True for "unknown" and whenever the top probability is below 0.5.
     """
     info_calibration = model.info.get("calibration", {})
@@ -193,6 +213,8 @@ def answers(model: pipeline.GroupEmotionModel, inputs: pipeline.PhotoInputs) -> 
             reason = "no member could score this photo"
         elif (problem := scene.content_problem(path)) is not None:
             reason, probabilities = problem, np.full(len(config.CLASSES), 1 / len(config.CLASSES))
+        elif len(tied := _tied_at_the_top(probabilities)) > 1:
+            reason = f"{' and '.join(tied)} tie at the top ({probabilities.max():.2f} each)"
         label = predicted_labels(probabilities[None])[0] if not reason else UNKNOWN
         rows.append({"path": path, "label": label, **dict(zip(config.CLASSES, probabilities)),
                      "n_faces": int(inputs.n_faces[i]),
@@ -202,6 +224,12 @@ def answers(model: pipeline.GroupEmotionModel, inputs: pipeline.PhotoInputs) -> 
                      "low_confidence": label == UNKNOWN or bool(np.nanmax(probabilities, initial=0) < 0.5),
                      "reason": reason})
     return pd.DataFrame(rows)
+
+
+def _tied_at_the_top(probabilities: np.ndarray) -> list[str]:
+    """The classes whose probability is the highest, within ``TIE``: one class unless they tie."""
+    top = probabilities.max()
+    return [name for name, p in zip(config.CLASSES, probabilities) if top - p <= TIE]
 
 
 def _by_class(values) -> dict[str, float | None]:
@@ -268,6 +296,9 @@ def predict_photo(path_or_image, model_dir: str | Path | None = None, model: str
 
     Raises
     ------
+    FileNotFoundError, modelfolder.ModelFolderError
+        For a ``model_dir`` without a saved model, or with one that is damaged or refused
+        (``load_model``); the photo is not read then.
     ImageReadError
         For a file that is not a readable image.
     PredictionError
@@ -308,30 +339,50 @@ def format_result(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _photos_to_predict(paths) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """The photos named on the command line: files as given, folders expanded.
+@dataclass
+class _Entry:
+    """One entry of a run: a photo to predict; one found unreadable while its folder was listed
+    (``unreadable``: why); or an entry that is not a photo (``skipped``: why)."""
 
-    A folder in a GAF layout (``datasets.load_gaf``) gives its photos with split and label; any
-    other folder, the image files found in it. Returns (table with path, split, label; the files
-    that were refused, as (path, reason)).
-    """
-    rows, refused = [], []
+    path: str
+    split: str | None = None
+    label: str | None = None
+    unreadable: str = ""
+    skipped: str = ""
+
+
+def _entries(paths) -> list[_Entry]:
+    """Every entry of a run, in order: each path named on the command line, each folder expanded.
+
+    A file named directly is a photo (read whatever its name, so a .ppm works too) unless it is
+    a FIFO, a device or a dangling link (``datasets.not_a_file``); a path with nothing there is
+    a photo that will fail at reading. A folder (a link to one too) in a GAF layout gives its
+    photos with split and label, and what ``datasets.load_gaf`` left out; any other folder,
+    every entry below it (``datasets.folder_entries``), each a photo or skipped
+    (``datasets.entry_problem``)."""
+    entries = []
     for given in map(Path, paths):
         if not given.is_dir():
-            rows.append({"path": str(given), "split": None, "label": None})
+            entries.append(_Entry(str(given), skipped=not_a_file(given) or ""))
             continue
         try:
             table = load_gaf(given, verbose=False)
-            refused += table.attrs["skipped"]
-            rows += table.to_dict("records")
         except DatasetLayoutError:
-            rows += [{"path": str(p), "split": None, "label": None}
-                     for p in sorted(given.rglob("*")) if p.is_file() and is_image_name(p)]
-    return pd.DataFrame(rows, columns=["path", "split", "label"]), refused
+            found = []
+            for path in folder_entries(given):
+                # ``given`` is an entry itself only when it holds nothing (or cannot be read)
+                why = not_a_file(path.resolve()) if path == given else entry_problem(path)
+                found.append(_Entry(str(path), skipped=why or ""))
+        else:
+            found = [_Entry(row.path, row.split, row.label) for row in table.itertuples(index=False)]
+            found += [_Entry(path, unreadable=reason) for path, reason in table.attrs["unreadable"]]
+            found += [_Entry(path, skipped=reason) for path, reason in table.attrs["skipped"]]
+        entries += sorted(found, key=lambda entry: entry.path)
+    return entries
 
 
-def _csv_row(path: str, split, true_label, model: str, result: dict | None, error: str = "") -> dict:
-    out = {"photo": path, "split": split, "true_label": true_label, "model": model,
+def _csv_row(entry: _Entry, model: str, status: str, result: dict | None, error: str = "") -> dict:
+    out = {"photo": entry.path, "split": entry.split, "true_label": entry.label, "model": model, "status": status,
            "label": result["label"] if result else None}
     for name in config.CLASSES:
         out[f"P({name})"] = result["probabilities"][name] if result else None
@@ -342,51 +393,64 @@ def _csv_row(path: str, split, true_label, model: str, result: dict | None, erro
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gle_utils.predict",
-                                     description="Group-level emotion of photos (Positive / Neutral / Negative).")
+def _parser() -> argparse.ArgumentParser:
+    exit_codes = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
+    parser = argparse.ArgumentParser(
+        prog="python -m gle_utils.predict", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Group-level emotion of photos (Positive / Neutral / Negative).",
+        epilog=f"Every entry is predicted, failed or skipped: each failure and skip is one line on stderr and a row "
+               f"of --csv,\nand the last line counts them.\n\nexit codes:\n{exit_codes}\n\n"
+               "A path that begins with '-' goes after '--':  python -m gle_utils.predict --csv out.csv -- -photo.jpg")
     parser.add_argument("photos", nargs="+", help="image files, or folders (a GAF-layout folder gives accuracy)")
     parser.add_argument("--model", default=pipeline.DEFAULT_MODEL, choices=sorted(pipeline.RECIPES),
                         help=f"which demo-trained model (default: {pipeline.DEFAULT_MODEL}, the most accurate on "
                              "real group photos; paper: the paper's pipeline); trained on first use")
-    parser.add_argument("--model-dir", default=None, help="a saved model instead (e.g. one trained on GAF)")
+    parser.add_argument("--model-dir", default=None, help="a saved model instead (e.g. one trained on GAF); checked "
+                                                          "before any photo is read")
     parser.add_argument("--detector", default=None, choices=faces.DETECTORS,
                         help="find faces with this detector instead of the model's own (mtcnn, or mmod for "
                              "small faces)")
-    parser.add_argument("--csv", default=None, help="write one row per photo to this CSV file")
+    parser.add_argument("--csv", default=None, help="write one row per entry to this CSV file")
     parser.add_argument("--json", action="store_true", help="print one JSON object per photo")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line: ``EXIT_CODES`` says what the number it returns means (argparse exits
+    with 2 itself for bad arguments)."""
+    args = _parser().parse_args(argv)
     try:
         model = load_model(args.model_dir, args.model, args.detector)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError) as error:  # ModelFolderError is a ValueError
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not args.json:
         print(f"model: {model.describe()}")
-    table, refused = _photos_to_predict(args.photos)
-    failed = len(refused)
-    rows = []
-    for path, reason in refused:
-        print(f"{path}: FAILED at reading: {reason}", file=sys.stderr, flush=True)
-        rows.append(_csv_row(path, None, None, model.name, None, f"failed at reading: {reason}"))
-    for row in table.itertuples(index=False):
-        try:
-            result = predict_photo(row.path, args.model_dir, args.model, args.detector)
-        except ImageReadError as error:
-            message = f"failed at reading: {error}"
-        except PredictionError as error:
-            message = str(error).removeprefix(f"{row.path}: ")
+    entries = _entries(args.photos)
+    rows, counts = [], {"predicted": 0, "failed": 0, "skipped": 0}
+    for entry in entries:
+        result = None
+        if entry.skipped:
+            status, message = "skipped", entry.skipped
+        elif entry.unreadable:
+            status, message = "failed", f"failed at reading: {entry.unreadable}"
         else:
-            rows.append(_csv_row(*row, model.name, result))
+            try:
+                result = predict_photo(entry.path, args.model_dir, args.model, args.detector)
+                status, message = "predicted", ""
+            except ImageReadError as error:
+                status, message = "failed", f"failed at reading: {str(error).removeprefix(f'{entry.path}: ')}"
+            except PredictionError as error:
+                status, message = "failed", str(error).removeprefix(f"{entry.path}: ")
+        counts[status] += 1
+        rows.append(_csv_row(entry, model.name, status, result, message))
+        if result is not None:
             print(json.dumps(result) if args.json else format_result(result), flush=True)
-            continue
-        failed += 1
-        rows.append(_csv_row(*row, model.name, None, message))
-        print(f"{row.path}: FAILED: {message}", file=sys.stderr, flush=True)
+        else:
+            print(f"{entry.path}: {status.upper()}: {message}", file=sys.stderr, flush=True)
 
     results = pd.DataFrame(rows)
-    labelled = results[results.true_label.notna() & (results.error == "")] if len(results) else results
+    labelled = results[results.true_label.notna() & (results.status == "predicted")] if len(results) else results
     if len(labelled):
         correct = labelled.label == labelled.true_label
         unknown = int((labelled.label == UNKNOWN).sum())
@@ -394,12 +458,16 @@ def main(argv: list[str] | None = None) -> int:
               + (f" ({unknown} answered unknown, counted as wrong)" if unknown else ""),
               file=sys.stderr if args.json else sys.stdout)
     if args.csv:
-        with atomic_path(Path(args.csv)) as tmp:
-            results.to_csv(tmp, index=False)
+        try:
+            with atomic_path(Path(args.csv)) as tmp:
+                results.to_csv(tmp, index=False)
+        except OSError as error:
+            print(f"error: cannot write {args.csv}: {error}", file=sys.stderr)
+            return 2
         print(f"wrote {args.csv} ({len(results)} row(s))", file=sys.stderr)
-    if failed:
-        print(f"{failed} of {len(table) + len(refused)} photo(s) could not be predicted", file=sys.stderr)
-    return 1 if failed else 0
+    print(f"{len(entries)} listed: {counts['predicted']} predicted, {counts['failed']} failed, "
+          f"{counts['skipped']} skipped", file=sys.stderr)
+    return 0 if counts["predicted"] == len(entries) else 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
-"""load_gaf(): the GAF folder layout -> (path, split, label), with clear messages for problems."""
+"""load_gaf(): the GAF folder layout -> (path, split, label), with clear messages for problems,
+and every entry it does not read listed with the reason (folder_entries, entry_problem)."""
 
 import json
+import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +13,7 @@ from PIL import Image
 
 from gle_utils import datasets, downloads
 from gle_utils.config import CLASSES
-from gle_utils.datasets import DatasetLayoutError, load_dataset, load_gaf
+from gle_utils.datasets import DatasetLayoutError, entry_problem, folder_entries, load_dataset, load_gaf
 
 
 def write_jpeg(path):
@@ -111,10 +114,103 @@ def test_broken_files_are_listed_and_the_load_goes_on(gaf):
     (gaf / "val" / "Neutral" / "empty.jpg").write_bytes(b"")
     table = load_gaf(gaf, verbose=False)
     assert len(table) == 15
-    skipped = dict(table.attrs["skipped"])
-    assert set(map(lambda p: p.split("/")[-1], skipped)) == {"bomb.png", "truncated.jpg", "empty.jpg"}
-    reasons = " ".join(skipped.values())
+    unreadable = dict(table.attrs["unreadable"])
+    assert set(map(lambda p: p.split("/")[-1], unreadable)) == {"bomb.png", "truncated.jpg", "empty.jpg"}
+    reasons = " ".join(unreadable.values())
     assert "decompression bomb" in reasons and "truncated" in reasons and "empty" in reasons
+    assert table.attrs["skipped"] == []  # each of them is an image file that does not decode
+
+
+def every_entry(root: Path) -> set[str]:
+    """Every file and link below ``root``, and every folder with nothing in it."""
+    found = set()
+    for folder, folders, files in os.walk(root):
+        found |= {os.path.join(folder, name) for name in files}
+        found |= {os.path.join(folder, name) for name in folders if os.path.islink(os.path.join(folder, name))}
+        if not folders and not files:
+            found.add(folder)
+    return found
+
+
+def test_no_entry_of_a_gaf_folder_vanishes(gaf, tmp_path_factory):
+    """The cases of issue 24 and more: each entry that is not a photo of the table is listed with why."""
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "real").mkdir()
+    write_jpeg(outside / "real" / "elsewhere.jpg")
+    positive = gaf / "train" / "Positive"
+    write_jpeg(gaf / "train" / "happy" / "smile.jpg")                       # an unknown class folder
+    write_jpeg(positive / "Positive" / "nested.jpg")                        # a class folder inside one
+    write_jpeg(gaf / "train" / "positive" / "second.jpg")                   # a second Positive folder
+    write_jpeg(gaf / "extras" / "more.jpg")                                 # an unknown split folder
+    (gaf / "train" / "notes.txt").write_text("beside the class folders")
+    (gaf / "README.txt").write_text("the dataset's own file")
+    (positive / "notes.txt").write_text("not an image")
+    (positive / ".DS_Store").write_bytes(b"\0")
+    os.mkfifo(positive / "pipe.jpg")
+    (positive / "zero.jpg").symlink_to("/dev/zero")
+    (positive / "gone.jpg").symlink_to(positive / "never_there.jpg")
+    (positive / "dirlink.jpg").symlink_to(outside / "real")
+    write_jpeg(positive / "photo.avif")
+    write_jpeg(positive / "photo.ico")
+    (positive / "broken.jpg").write_text("not a JPEG")
+    (gaf / "val" / "Neutral" / "empty_folder").mkdir()
+    for label in ("Positive", "Neutral", "Negative"):                       # test/: all its class folders empty
+        (gaf / "test" / label).mkdir()
+    for path in (gaf / "test").glob("*.jpg"):
+        path.unlink()
+
+    table = load_gaf(gaf, verbose=False)
+    skipped, unreadable = dict(table.attrs["skipped"]), dict(table.attrs["unreadable"])
+    listed = set(table.path) | set(skipped) | set(unreadable)
+    assert len(table) + len(skipped) + len(unreadable) == len(listed)  # each entry once
+    assert listed == every_entry(gaf)
+    assert {Path(p).name for p in table.path} >= {"photo.avif", "photo.ico"}  # read as the reader reads them
+    assert set(unreadable) == {str(positive / "broken.jpg")}
+    expected = {"train/happy/smile.jpg": "in train/happy/, not a class folder",
+                "train/Positive/Positive/nested.jpg": "in train/Positive/Positive/, a folder nested in Positive/",
+                "train/positive/second.jpg": "a second Positive folder of train/",
+                "extras/more.jpg": "in extras/, not a split folder",
+                "train/notes.txt": "beside the class folders of train/",
+                "README.txt": "beside the split folders",
+                "train/Positive/notes.txt": "not an image file name (.txt",
+                "train/Positive/.DS_Store": "a hidden file",
+                "train/Positive/pipe.jpg": "not a regular file (a FIFO",
+                "train/Positive/zero.jpg": "not a regular file",
+                "train/Positive/gone.jpg": "a dangling symbolic link",
+                "train/Positive/dirlink.jpg": "a symbolic link to a folder",
+                "val/Neutral/empty_folder": "in val/Neutral/empty_folder/, a folder nested in Neutral/",
+                "test/Positive": "an empty folder"}
+    for entry, reason in expected.items():
+        assert reason in skipped[str(gaf / entry)], entry
+    problems = " ".join(table.attrs["problems"])
+    assert "test/: no photo in this split" in problems and "train/happy: unknown folder" in problems
+    assert "README.txt" not in problems and ".DS_Store" not in problems  # listed, but no problem
+
+
+def test_an_empty_split_is_listed_and_said(tmp_path):
+    for label in ("Positive", "Neutral", "Negative"):
+        write_jpeg(tmp_path / "train" / label / "a.jpg")
+    (tmp_path / "val").mkdir()
+    table = load_gaf(tmp_path, verbose=False)
+    assert table.attrs["skipped"] == [(str(tmp_path / "val"), "an empty split folder")]
+    assert "val: an empty split folder" in table.attrs["problems"]
+
+
+def test_a_folder_in_no_layout_lists_every_entry(tmp_path):
+    write_jpeg(tmp_path / "a" / "b" / "deep.png")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+    (tmp_path / "text.md").write_text("hello")
+    entries = folder_entries(tmp_path)
+    assert set(map(str, entries)) == every_entry(tmp_path) | {str(tmp_path / ".hidden")}
+    reasons = {path.name: entry_problem(path) for path in entries}
+    assert reasons == {"deep.png": None, "empty": "an empty folder",
+                       ".hidden": "a hidden file or folder (its name starts with '.')",
+                       "link": "a symbolic link to a folder (not followed)",
+                       "text.md": reasons["text.md"]} and "not an image file name (.md" in reasons["text.md"]
+    (tmp_path / "nothing").mkdir()
+    assert folder_entries(tmp_path / "nothing") == [tmp_path / "nothing"]  # an empty folder is its own entry
 
 
 # ------------------------------------------------------------------ the real-photo check set

@@ -12,6 +12,7 @@ from gle_utils import expression, metrics
 from gle_utils.classifiers import make_classifier
 from gle_utils.config import CLASSES
 from gle_utils.io import TRUSTED_TYPES, load_skops
+from gle_utils.modelfolder import ModelFolderError, write_manifest
 from gle_utils.scene import WholeImageStatistics
 
 NAN3 = [np.nan] * 3
@@ -201,6 +202,9 @@ def test_ensemble_saves_to_a_folder_and_reloads_with_identical_probabilities(fit
         ("landmarks", "landmarks", 0.6, "skops"), ("vggface_rgb_fc7", "vggface_rgb_fc7", 0.7, "skops"),
         ("whole_image", "images", 0.86, "whole_image")]
     assert [p.name for p in tmp_path.iterdir()] == ["ensemble"]  # no temporary left behind
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert sorted(manifest["files"]) == sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                                               if p.is_file() and p.name != "manifest.json")
     assert not list(folder.rglob("*.joblib")) and not list(folder.rglob("*.pkl"))
 
     again = ens.Ensemble.load(folder)
@@ -254,7 +258,10 @@ def test_a_pickle_is_never_loaded(fitted, tmp_path):
     info = json.loads((folder / "ensemble.json").read_text())
     old = dict(info, format=1)
     (folder / "ensemble.json").write_text(json.dumps(old))
-    with pytest.raises(ValueError, match="old format"):
+    with pytest.raises(ModelFolderError, match="ensemble.json: changed since the model was saved"):
+        ens.Ensemble.load(folder)  # the manifest catches any change
+    write_manifest(folder)  # as one who meant it would: the schema still refuses the old format
+    with pytest.raises(ModelFolderError, match="ensemble.json: format: 1, the old format"):
         ens.Ensemble.load(folder)
     # A member file that asks for a type outside the trusted list is refused, not loaded.
     skops.io.dump(ens.PerFace(np.zeros((1, 2)), np.zeros(1, int), 1), tmp_path / "odd.skops")
@@ -284,7 +291,7 @@ def test_a_zero_shot_member_is_saved_as_json_and_scores_the_same_after_loading(t
     assert member["kind"] == "zero_shot" and member["weight"] == 0.8 and member["aggregate"] == "mean"
     assert json.loads((folder / member["file"]).read_text()) == {
         "kind": "zero_shot", "backbone": "fer2013-xception", "valence": "gle_utils.expression.VALENCE"}
-    assert sorted(p.suffix for p in folder.iterdir()) == [".json", ".json"]  # nothing but JSON: no pickle
+    assert sorted(p.name for p in folder.iterdir()) == ["ensemble.json", "manifest.json", member["file"]]  # no pickle
     again = ens.Ensemble.load(folder)
     assert again.weights == model.weights
     assert np.array_equal(again.predict_proba(inputs), model.predict_proba(inputs), equal_nan=True)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from helpers import png_header_only
 
-from gle_utils.io import MAX_PIXELS, MAX_SIDE, ImageReadError, check_image, read_image
+from gle_utils.io import IMAGE_SUFFIXES, MAX_PIXELS, MAX_SIDE, ImageReadError, check_image, is_image_name, read_image
 
 
 def gradient(width=64, height=48):
@@ -130,6 +130,16 @@ def test_broken_files_raise_one_clear_error(corpus, name, words):
     with pytest.raises(ImageReadError, match=words) as error:
         read_image(corpus[name])
     assert corpus[name].name in str(error.value)
+
+
+@pytest.mark.parametrize("suffix", IMAGE_SUFFIXES)
+def test_every_suffix_a_folder_scan_takes_is_one_the_reader_reads(tmp_path, suffix):
+    path = tmp_path / f"picture{suffix.upper()}"  # any case
+    Image.fromarray(gradient()).save(path, format=Image.registered_extensions()[suffix])
+    assert is_image_name(path)
+    check_image(path)
+    image = read_image(path)
+    assert image.dtype == np.uint8 and image.shape[2] == 3 and image.shape[0] * 4 == image.shape[1] * 3
 
 
 def test_missing_file(tmp_path):
