@@ -7,7 +7,8 @@ from gle_utils.checks import exercise
 
 __all__ = ["probe_ignoring_people_reads_an_expression_that_is_there",
            "probe_ignoring_people_on_noise_is_at_chance", "probe_ignoring_people_lets_the_person_leak",
-           "probe_ignoring_people_is_balanced", "probe_ignoring_people_uses_stratified_shuffled_folds",
+           "probe_ignoring_people_is_balanced", "probe_ignoring_people_uses_stratified_folds",
+           "probe_ignoring_people_shuffles_people_sorted_in_a_row", "probe_ignoring_people_is_seeded",
            "bgr_swap_reverses_the_channels", "bgr_swap_on_a_batch_a_grey_chip_and_a_copy",
            "bgr_swap_refuses_what_is_not_three_channels", "nearest_expression_by_cosine_similarity",
            "nearest_expression_ignores_the_length_of_a_row"]
@@ -57,16 +58,46 @@ def probe_ignoring_people_is_balanced(ex):
 
 
 @exercise("probe_ignoring_people")
-def probe_ignoring_people_uses_stratified_shuffled_folds(ex):
-    # The faces sorted by class (60 of each): unshuffled plain folds would train without the class
-    # they test, and score far below what the features allow.
+def probe_ignoring_people_uses_stratified_folds(ex):
+    # The faces sorted by class (60 of each): plain folds without stratification would train without
+    # the class they test, and score far below what the features allow.
     rng = np.random.default_rng(6)
     y = np.repeat([0, 1, 2], 60)
     X = 3.0 * np.eye(10)[y] + rng.normal(size=(180, 10))
     assert ex["probe_ignoring_people"](X, y, n_folds=3) > 0.9, "folds must keep the class shares"
     with pytest.raises(ValueError):  # stratified folds cannot make 100 folds of 60 faces a class
         ex["probe_ignoring_people"](X, y, n_folds=100)
-    assert ex["probe_ignoring_people"](X, y, seed=1) == ex["probe_ignoring_people"](X, y, seed=1), "not seeded"
+
+
+def _people_in_a_row():
+    """15 people, 12 faces each, stored person after person; the features say only WHO it is, and
+    each person always shows one expression (person p: class p % 3)."""
+    rng = np.random.default_rng(7)
+    who = rng.normal(size=(15, 20)) * 5
+    person = np.repeat(np.arange(15), 12)
+    return who[person] + rng.normal(size=(len(person), 20)) * 0.1, person % 3
+
+
+@exercise("probe_ignoring_people")
+def probe_ignoring_people_shuffles_people_sorted_in_a_row(ex):
+    # Unshuffled stratified folds cut each class's faces into blocks in their order: one whole person
+    # of each class a fold, so nobody is on both sides and the leak cannot show (about chance).
+    # Shuffled, every person's faces fall on both sides, and a model that knows the person is right.
+    X, y = _people_in_a_row()
+    assert ex["probe_ignoring_people"](X, y, n_folds=5, seed=0) > 0.9, \
+        "StratifiedKFold(n_folds, shuffle=True, random_state=seed): without shuffling, the folds keep people apart"
+
+
+@exercise("probe_ignoring_people")
+def probe_ignoring_people_is_seeded(ex):
+    # A weak signal: which faces share a fold changes the score, so the seed must choose the folds.
+    rng = np.random.default_rng(8)
+    y = np.repeat([0, 1, 2], 30)
+    X = 0.6 * np.eye(6)[y] + rng.normal(size=(90, 6))
+    scores = [ex["probe_ignoring_people"](X, y, n_folds=3, seed=seed) for seed in range(3)]
+    again = [ex["probe_ignoring_people"](X, y, n_folds=3, seed=1) for _ in range(2)]
+    assert again == pytest.approx([scores[1]] * 2), "the same seed must give the same folds"
+    assert len({round(score, 9) for score in scores}) > 1, "the seed must choose the folds (random_state=seed)"
 
 
 @exercise("bgr_swap")
