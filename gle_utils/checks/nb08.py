@@ -1,13 +1,10 @@
 """The checks of notebook 08's exercises: `make check NB=08`, the tests and the course's test cells run them."""
 
-import contextlib
-import types
-
 import numpy as np
 import pytest
-import sklearn.metrics
 
 from gle_utils.checks import exercise
+from gle_utils.checks.shortcuts import refusing
 
 __all__ = ["remap_valence_sums_each_class", "remap_valence_follows_the_mapping_given",
            "remap_valence_refuses_an_incomplete_or_wrong_mapping", "majority_of_faces_counts_votes",
@@ -96,41 +93,14 @@ def balanced_accuracy_counts_no_answer_as_wrong(ex):
     assert ex["balanced_accuracy"](y_true, y_pred) == pytest.approx((0.5 + 1.0 + 0.0) / 3)
 
 
-# What a scikit-learn answer would call: each is replaced, while the next check runs, by a function that fails.
-_SKLEARN_METRICS = ("balanced_accuracy_score", "recall_score", "confusion_matrix", "multilabel_confusion_matrix",
-                    "precision_recall_fscore_support", "classification_report", "accuracy_score")
-
-
-def _refuse(name):
-    def refused(*args, **kwargs):
-        raise AssertionError(f"balanced_accuracy calls scikit-learn's {name}: write the mean of the recalls yourself")
-    return refused
-
-
-@contextlib.contextmanager
-def _without_scikit_learn(function):
-    """While inside: scikit-learn's metrics, and any scikit-learn object the function's own globals
-    hold (``from sklearn.metrics import ...`` in the exercise cell), fail when called."""
-    module = sklearn.metrics
-    saved_module = {name: getattr(module, name) for name in _SKLEARN_METRICS}
-    own = function.__globals__
-    saved_own = {name: value for name, value in own.items()
-                 if getattr(value, "__module__", "").startswith("sklearn")
-                 or (isinstance(value, types.ModuleType) and value.__name__.startswith("sklearn"))}
-    try:
-        for name in _SKLEARN_METRICS:
-            setattr(module, name, _refuse(name))
-        for name in saved_own:
-            own[name] = _refuse(name)
-        yield
-    finally:
-        for name, value in saved_module.items():
-            setattr(module, name, value)
-        own.update(saved_own)
+# What a scikit-learn answer would import inside its body: each fails while the last check runs.
+_SKLEARN_METRICS = [f"sklearn.metrics.{name}" for name in (
+    "balanced_accuracy_score", "recall_score", "confusion_matrix", "multilabel_confusion_matrix",
+    "precision_recall_fscore_support", "classification_report", "accuracy_score")]
 
 
 @exercise("balanced_accuracy")
 def balanced_accuracy_is_written_without_scikit_learn(ex):
     function = ex["balanced_accuracy"]
-    with _without_scikit_learn(function):
+    with refusing(function, ["sklearn"], _SKLEARN_METRICS):
         assert function(["Positive", "Neutral", "Neutral"], ["Positive", "Neutral", "Positive"]) == pytest.approx(0.75)
