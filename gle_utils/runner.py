@@ -25,11 +25,14 @@ import papermill
 
 from .config import REPO_ROOT, notebook_paths, shown_path
 
-__all__ = ["PHOTO_NOTE", "parameter_names", "run", "run_notebook", "tidied_outputs", "tidy", "without_progress_bars"]
+__all__ = ["PHOTO_NOTE", "READS_OUTPUTS", "parameter_names", "run", "run_notebook", "tidied_outputs", "tidy",
+           "without_progress_bars"]
 
 PHOTO_NOTE = ("[Photos not stored in the repository: they are taken at run time from packages and "
               "datasets that are not the repository's to redistribute. Run the notebook to see them; "
               "the figure is also saved in figures/photos/.]\n")
+# The parameter of a notebook that reads the series' executed notebooks (09): the folder they are in.
+READS_OUTPUTS = "notebooks_dir"
 # A progress bar as tqdm draws it ("desc:  40%|████      | 4/10 [00:01<00:02, ...]") or Keras
 # ("3/3 ━━━━━━━━ 0s 12ms/step").
 _PROGRESS_BAR = re.compile(r"\d+%\|.*\|\s*\S+/\S+ \[|^\s*\d+/\d+ [━=.>]+")
@@ -157,6 +160,8 @@ def run(notebooks: list[Path] | None = None, dataset: str = "demo", data_dir: st
     parameters : values for the notebooks' parameters cells; each notebook gets only its own.
     jobs : notebooks run at the same time, each in its own kernel, started in the series'
         order: a later notebook finds in the cache the detections and features of earlier ones.
+        A notebook with a ``READS_OUTPUTS`` parameter starts only when all the others are done,
+        and is given ``output_dir`` (where their copies are) for it.
 
     Returns
     -------
@@ -178,9 +183,16 @@ def run(notebooks: list[Path] | None = None, dataset: str = "demo", data_dir: st
         raise ValueError(f"no notebook has the parameter(s) {sorted(unknown)}; see each notebook's parameters cell")
     if dataset == "gaf":
         given = {"dataset": "gaf", "data_dir": str(Path(data_dir).resolve()), **given}
+    # A notebook that reads the others' saved outputs (one with a READS_OUTPUTS parameter: 09) runs
+    # after all of them have finished (papermill empties a notebook's outputs while it runs), and
+    # reads the copies this run writes.
+    readers = [source for source in notebooks if READS_OUTPUTS in parameter_names(source)]
+    others = [source for source in notebooks if source not in readers]
+    for_readers = given if output_dir is None else {READS_OUTPUTS: str(output_dir), **given}
     with ThreadPoolExecutor(jobs) as pool:
-        ok = list(pool.map(lambda source: _run_one(source, output_dir, given), notebooks))
-    failed = [source.name for source, fine in zip(notebooks, ok) if not fine]
+        ok = dict(zip(others, pool.map(lambda source: _run_one(source, output_dir, given), others)))
+        ok.update(zip(readers, pool.map(lambda source: _run_one(source, output_dir, for_readers), readers)))
+    failed = [source.name for source in notebooks if not ok[source]]
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return failed
