@@ -6,16 +6,18 @@ Perceptron with one hidden layer. Random Forest won and became every member of t
 ensemble. ``make_classifier(name)`` builds each as a scikit-learn Pipeline (standardisation
 first where the method cares about feature scales: not for trees), seeds fixed.
 
-The authors' forests (their code, github.com/arassadin/emotiw2017, release.ipynb):
-``OneVsRestClassifier(RandomForestClassifier(n))``, one forest per class, with n = 5000 trees on
-the landmark distances and 5000 / 1000 / 1000 / 5000 on VGGFace BGR-avgpool / BGR-fc7 /
-RGB-avgpool / RGB-fc7, and no random seed. Thousands of trees are slow on a 2-core machine,
+The authors' forests (their code, github.com/arassadin/emotiw2017, release.ipynb, section 3,
+``In [12]`` and ``In [21]``): ``OneVsRestClassifier(RandomForestClassifier(n))``, one forest per
+class, with n = 5000 trees on the landmark distances and 5000 / 1000 / 1000 / 5000 on VGGFace
+BGR-avgpool / BGR-fc7 / RGB-avgpool / RGB-fc7, and no random seed. Thousands of trees are slow on a 2-core machine,
 so the number is a parameter whose default (``DEFAULT_TREES``) is small.
 
 One validation split gives one number; with a few hundred photos that number moves by several
 points from one split to another. ``evaluate`` therefore repeats the split (stratified by
 class, or grouped by person so that one person's faces are never on both sides) and returns
-every accuracy; ``table2`` lays out mean +- sd beside the paper's own number.
+every accuracy; ``table2`` lays out mean +- sd beside the paper's own number, where the paper
+measured the same thing. The paper's figures live in ``PAPER_TABLE2`` (and ``PAPER_TEST``), the
+authors' code's in ``AUTHORS_CODE_VAL``: notebooks read them from there.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ from tqdm import tqdm
 from . import config
 from .registry import Registry
 
-__all__ = ["CLASSIFIERS", "DEFAULT_TREES", "MODEL_LABELS", "MODEL_NAMES", "PAPER_COLUMN", "PAPER_TABLE2",
-           "class_indices", "evaluate", "make_classifier", "paper_accuracy", "probabilities_in_class_order",
+__all__ = ["AUTHORS_CODE_COLUMN", "AUTHORS_CODE_VAL", "CLASSIFIERS", "DEFAULT_TREES", "MODEL_LABELS", "MODEL_NAMES",
+           "PAPER_COLUMN", "PAPER_TABLE2", "PAPER_TEST", "authors_code_accuracy", "class_indices", "evaluate",
+           "make_classifier", "paper_accuracy", "paper_only_rows", "paper_row", "probabilities_in_class_order",
            "random_forest", "repeated_splits", "svm_with_probabilities", "table2"]
 
 DEFAULT_TREES = 300  # per forest; small enough for CI and the 2-core machine
@@ -295,56 +298,140 @@ def evaluate(X, y, groups=None, model_names=MODEL_NAMES, n_repeats: int = 5, see
 
 
 # ---------------------------------------------------------------------------------------------
-# Table 2 of the paper, and our results laid out like it
+# Table 2 of the paper, the authors' code, and our results laid out like them
 # ---------------------------------------------------------------------------------------------
 
 # The paper's Table 2: accuracy (%) on the GAF 2.0 validation set. ``model`` / ``features`` tie a
 # row to our short names where there is one ("vggface" = the paper does not say which VGGFace
-# features). The SVM on VGGFace features is listed twice in the paper (64.90% and 65.41%).
+# layer or channel order). The SVM on VGGFace features is listed twice in the paper (64.90% and
+# 65.41%). ``unit`` is what the classifier was fitted on: "photo" (one vector per photo: the median
+# over its faces for the VGGFace rows, section 2.3; the whole photo for the scene rows) or "face"
+# (the end-to-end CNNs, section 3, and the landmark forest, whose face probabilities the authors'
+# code sums over a photo's faces: release.ipynb, section 3, ``In [10]`` and ``In [15]``; the
+# paper does not say).
 PAPER_TABLE2 = pd.DataFrame([
-    ("CENTRIST, SVM (baseline)", "svm", "centrist", 52.97),
-    ("VGG-16 (end-to-end)", None, None, 64.11),
-    ("VGG-19 (end-to-end)", None, None, 27.64),
-    ("VGGFace (end-to-end)", None, None, 65.42),
-    ("VGGFace features, SVM", "svm", "vggface", 64.90),
-    ("ResNet-50 (end-to-end)", None, None, 62.65),
-    ("XCeption (end-to-end)", None, None, 60.18),
-    ("VGGFace features, Logistic Regression", "logistic_regression", "vggface", 67.24),
-    ("VGGFace features, SVM", "svm", "vggface", 65.41),
-    ("VGGFace features, Multi-Layered Perceptron (1 hidden layer)", "mlp", "vggface", 68.09),
-    ("VGGFace features (BGR, avgpool), Gradient Boosting Tree", "gradient_boosting", "vggface_bgr_avgpool", 69.53),
-    ("VGGFace features (RGB, fc7), Random Forest", "random_forest", "vggface_rgb_fc7", 67.62),
-    ("VGGFace features (BGR, fc7), Random Forest", "random_forest", "vggface_bgr_fc7", 68.18),
-    ("VGGFace features (RGB, avgpool), Random Forest", "random_forest", "vggface_rgb_avgpool", 69.78),
-    ("VGGFace features (BGR, avgpool), Random Forest", "random_forest", "vggface_bgr_avgpool", 70.11),
-    ("Landmark features, Random Forest", "random_forest", "landmarks", 65.16),
-    ("VGG-16 for the whole image", None, "whole_image", 65.89),
-    ("Proposed ensemble (except the VGG-16 for the whole image)", None, None, 72.77),
-    ("Proposed ensemble, Tiny faces", None, None, 66.51),
-    ("Proposed ensemble, HOG/Viola-Jones faces", None, None, 75.39),
-], columns=["method", "model", "features", "accuracy"])
+    ("CENTRIST, SVM (baseline)", "svm", "centrist", 52.97, "photo"),
+    ("VGG-16 (end-to-end)", None, None, 64.11, "face"),
+    ("VGG-19 (end-to-end)", None, None, 27.64, "face"),
+    ("VGGFace (end-to-end)", None, None, 65.42, "face"),
+    ("VGGFace features, SVM", "svm", "vggface", 64.90, "photo"),
+    ("ResNet-50 (end-to-end)", None, None, 62.65, "face"),
+    ("XCeption (end-to-end)", None, None, 60.18, "face"),
+    ("VGGFace features, Logistic Regression", "logistic_regression", "vggface", 67.24, "photo"),
+    ("VGGFace features, SVM", "svm", "vggface", 65.41, "photo"),
+    ("VGGFace features, Multi-Layered Perceptron (1 hidden layer)", "mlp", "vggface", 68.09, "photo"),
+    ("VGGFace features (BGR, avgpool), Gradient Boosting Tree", "gradient_boosting", "vggface_bgr_avgpool", 69.53,
+     "photo"),
+    ("VGGFace features (RGB, fc7), Random Forest", "random_forest", "vggface_rgb_fc7", 67.62, "photo"),
+    ("VGGFace features (BGR, fc7), Random Forest", "random_forest", "vggface_bgr_fc7", 68.18, "photo"),
+    ("VGGFace features (RGB, avgpool), Random Forest", "random_forest", "vggface_rgb_avgpool", 69.78, "photo"),
+    ("VGGFace features (BGR, avgpool), Random Forest", "random_forest", "vggface_bgr_avgpool", 70.11, "photo"),
+    ("Landmark features, Random Forest", "random_forest", "landmarks", 65.16, "face"),
+    ("VGG-16 for the whole image", None, "whole_image", 65.89, "photo"),
+    ("Proposed ensemble (except the VGG-16 for the whole image)", None, None, 72.77, "photo"),
+    ("Proposed ensemble, Tiny faces", None, None, 66.51, "photo"),
+    ("Proposed ensemble, HOG/Viola-Jones faces", None, None, 75.39, "photo"),
+], columns=["method", "model", "features", "accuracy", "unit"])
 
 PAPER_COLUMN = "paper: GAF 2.0 val (%)"
 
+# The paper's test accuracies (section 4, the challenge's scoring of GAF 2.0 test): the final
+# ensemble, and the organisers' CENTRIST baseline.
+PAPER_TEST = {"ensemble": 78.53, "CENTRIST baseline": 53.62}
 
-def paper_accuracy(model: str, feature_set: str) -> str:
-    """The paper's Table 2 number(s) for this classifier on this feature set, as text ("" if none).
+# What the authors' code printed (github.com/arassadin/emotiw2017, release.ipynb at HEAD, commit
+# 592c58a): accuracy (%) on the GAF 2.0 val photos WITH a face (2020 of 2065), by our names.
+# Section 3, ``In [15]``: the landmark forest on faces, probabilities summed per photo (5000 trees).
+# Section 3, ``In [25]``, in its order: the forests on norm=1 avgpool, norm=1 fc7, norm=3 avgpool,
+# norm=3 fc7 (5000, 1000, 1000, 5000 trees, ``In [21]``). ``normalize_vggface_1`` (norm=1) gives
+# the network BGR, as VGGFace was trained: the paper's BGR rows; ``normalize_vggface_3`` flips the
+# channels back after the mean subtraction, so the network sees RGB: the paper's RGB rows.
+# Section 4, ``In [10]``: the ensemble with fixed weights (``ensemble.AUTHORS_WEIGHTS``).
+AUTHORS_CODE_VAL = {
+    "landmarks": 64.75,
+    "vggface_bgr_avgpool": 69.60,
+    "vggface_bgr_fc7": 68.32,
+    "vggface_rgb_avgpool": 69.85,
+    "vggface_rgb_fc7": 67.67,
+    "ensemble (photos with a face)": 75.40,
+}
+AUTHORS_CODE_COLUMN = "authors' code: GAF 2.0 val (%)"
+_AUTHORS_CODE_UNIT = {"landmarks": "face"}  # what each forest of the authors' code was fitted on; the rest: photos
 
-    An exact feature-set match wins; otherwise a row about unspecified "VGGFace features" counts
-    for any feature set whose name starts with "vggface".
+# How table2 names a paper row that no measured row matches (by its ``features``, or its unit).
+_VGGFACE_UNSPECIFIED = "vggface (layer not given)"
+_PER_FACE = "fitted on faces, summed per photo"
+
+
+def paper_row(method: str) -> float:
+    """The accuracy (%) of one row of the paper's Table 2, by its method name (``PAPER_TABLE2.method``)."""
+    rows = PAPER_TABLE2[PAPER_TABLE2.method == method]
+    if rows.empty:
+        raise ValueError(f"no row {method!r} in the paper's Table 2; its rows: {PAPER_TABLE2.method.tolist()}")
+    return float(rows.accuracy.iloc[0])
+
+
+def paper_accuracy(model: str, feature_set: str, unit: str | None = None) -> str:
+    """The paper's Table 2 number(s) for this classifier on exactly this feature set, as text ("" if none).
+
+    Only a row of that very feature set counts: the paper's rows on "VGGFace features" of a layer
+    it does not name belong to no single VGGFace feature set (``paper_only_rows`` lists them).
+    With ``unit`` ("photo" or "face"), only a row whose classifier was fitted on that unit counts.
     """
-    same_model = PAPER_TABLE2[PAPER_TABLE2.model == model]
-    matches = same_model[same_model.features == feature_set]
-    if matches.empty and feature_set.startswith("vggface"):
-        matches = same_model[same_model.features == "vggface"]
-    return " / ".join(f"{value:.2f}" for value in matches.accuracy)
+    rows = PAPER_TABLE2[(PAPER_TABLE2.model == model) & (PAPER_TABLE2.features == feature_set)]
+    if unit is not None:
+        rows = rows[rows.unit == unit]
+    return " / ".join(f"{value:.2f}" for value in rows.accuracy)
+
+
+def authors_code_accuracy(model: str, feature_set: str, unit: str = "photo") -> str:
+    """What the authors' code printed for this classifier on this feature set (``AUTHORS_CODE_VAL``),
+    as text, when it fitted that very classifier on ``unit`` ("photo" or "face"); "" otherwise.
+    Their code fitted Random Forests only: on photos for the VGGFace sets, on faces for the landmarks."""
+    if model != "random_forest" or feature_set not in AUTHORS_CODE_VAL or feature_set.startswith("ensemble"):
+        return ""
+    return f"{AUTHORS_CODE_VAL[feature_set]:.2f}" if _AUTHORS_CODE_UNIT.get(feature_set, "photo") == unit else ""
+
+
+def paper_only_rows(feature_sets) -> pd.DataFrame:
+    """The Table 2 rows about a classifier of the zoo that match no photo-level row on ``feature_sets``.
+
+    ``evaluate`` fits each classifier on one vector per photo. A paper row sits beside such a
+    row only when it names the same classifier, the same feature set and was fitted on photos.
+    These rows, about a feature set measured here, are shown once, on their own: the SVM,
+    logistic regression and perceptron on VGGFace features of a layer the paper does not name
+    (when a "vggface_*" set is among ``feature_sets``), and the landmark forest, fitted on faces
+    in the authors' code (when "landmarks" is). Returns one row per (``row``, ``model``):
+    ``row`` is their label in ``table2`` ("vggface (layer not given)" or "landmarks (fitted on
+    faces, summed per photo)"); ``method``, ``features``, ``unit`` and ``accuracy`` are the
+    paper's (the first row, where it gives two); ``paper`` its numbers as text, joined with " / ".
+    """
+    sets = set(feature_sets)
+    zoo = PAPER_TABLE2[PAPER_TABLE2.model.isin(MODEL_NAMES)]
+    unspecified = (zoo.features == "vggface") & any(name.startswith("vggface") for name in sets)
+    on_faces = zoo.features.isin(sets) & (zoo.unit == "face")
+    others = zoo[unspecified | on_faces].copy()
+    others["row"] = [_VGGFACE_UNSPECIFIED if features == "vggface" else f"{features} ({_PER_FACE})"
+                     for features in others.features]
+    others["after"] = others.row != _VGGFACE_UNSPECIFIED        # the VGGFace rows first, as in Table 2
+    others["order"] = others.model.map(MODEL_NAMES.index)
+    return (others.sort_values(["after", "row", "order"], kind="stable")
+            .groupby(["row", "model"], sort=False)
+            .agg(method=("method", "first"), features=("features", "first"), unit=("unit", "first"),
+                 accuracy=("accuracy", "first"),
+                 paper=("accuracy", lambda values: " / ".join(f"{v:.2f}" for v in values)))
+            .reset_index())
 
 
 def table2(results: pd.DataFrame) -> pd.DataFrame:
     """Lay out ``evaluate`` results like the paper's Table 2: one row per method, mean +- sd.
 
-    The paper's number sits in its own, clearly labelled column: it was measured on GAF 2.0
-    with the authors' features, not on the data these results come from.
+    The paper's number sits in its own, clearly labelled column, beside a row only where the
+    paper measured the same classifier on the same feature set (``paper_accuracy`` with
+    unit "photo"): it was measured on GAF 2.0 with the authors' features, not on the data these
+    results come from. The paper's rows that match no row here (``paper_only_rows``) follow once
+    each, labelled "paper only: ...", with the columns measured here left empty. The last column
+    holds what the authors' code printed for the same forest (``authors_code_accuracy``).
     """
     rows = []
     for (feature_set, model), group in results.groupby(["feature_set", "model"], sort=False):
@@ -352,5 +439,10 @@ def table2(results: pd.DataFrame) -> pd.DataFrame:
         rows.append({"method": f"{feature_set}, {MODEL_LABELS.get(model, model)}",
                      "accuracy here (%), mean ± sd": f"{mean:.1f} ± {sd:.1f}",
                      "mean (%)": round(mean, 2), "sd (%)": round(sd, 2), "repeats": len(group),
-                     PAPER_COLUMN: paper_accuracy(model, feature_set)})
+                     PAPER_COLUMN: paper_accuracy(model, feature_set, unit="photo"),
+                     AUTHORS_CODE_COLUMN: authors_code_accuracy(model, feature_set)})
+    for row in paper_only_rows(results.feature_set.unique()).itertuples():
+        rows.append({"method": f"paper only: {row.row}, {MODEL_LABELS[row.model]}",
+                     "accuracy here (%), mean ± sd": "", "mean (%)": np.nan, "sd (%)": np.nan, "repeats": 0,
+                     PAPER_COLUMN: row.paper, AUTHORS_CODE_COLUMN: authors_code_accuracy(row.model, row.features, row.unit)})
     return pd.DataFrame(rows).set_index("method")

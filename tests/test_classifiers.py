@@ -122,20 +122,53 @@ def test_rows_without_features_are_dropped_and_counted(problem, capsys):
 
 def test_table2_layout_puts_the_papers_number_in_its_own_column():
     results = pd.DataFrame({
-        "model": ["random_forest"] * 3 + ["svm"] * 3 + ["mlp"] * 3,
-        "feature_set": ["landmarks"] * 3 + ["vggface_rgb_fc7"] * 3 + ["faceid_conv64"] * 3,
-        "repeat": [0, 1, 2] * 3,
-        "accuracy": [0.60, 0.62, 0.64, 0.5, 0.5, 0.5, 0.4, 0.5, 0.6],
+        "model": ["random_forest"] * 3 + ["svm"] * 3 + ["mlp"] * 3 + ["random_forest"] * 3,
+        "feature_set": ["landmarks"] * 3 + ["vggface_rgb_fc7"] * 3 + ["faceid_conv64"] * 3 + ["vggface_bgr_avgpool"] * 3,
+        "repeat": [0, 1, 2] * 4,
+        "accuracy": [0.60, 0.62, 0.64, 0.5, 0.5, 0.5, 0.4, 0.5, 0.6, 0.7, 0.7, 0.7],
     })
     table = table2(results)
-    assert list(table.index) == ["landmarks, Random Forest", "vggface_rgb_fc7, SVM",
-                                 "faceid_conv64, Multi-Layered Perceptron (1 hidden layer)"]
+    measured = ["landmarks, Random Forest", "vggface_rgb_fc7, SVM",
+                "faceid_conv64, Multi-Layered Perceptron (1 hidden layer)", "vggface_bgr_avgpool, Random Forest"]
+    assert list(table.index[:4]) == measured
     assert table.loc["landmarks, Random Forest", "accuracy here (%), mean ± sd"] == "62.0 ± 2.0"
-    assert table.loc["landmarks, Random Forest", classifiers.PAPER_COLUMN] == "65.16"
-    assert table.loc["vggface_rgb_fc7, SVM", classifiers.PAPER_COLUMN] == "64.90 / 65.41"
+    # Beside a measured row only what the paper measured on that very feature set, fitted on photos.
+    assert table.loc["vggface_bgr_avgpool, Random Forest", classifiers.PAPER_COLUMN] == "70.11"
+    assert table.loc["vggface_rgb_fc7, SVM", classifiers.PAPER_COLUMN] == ""
+    assert table.loc["landmarks, Random Forest", classifiers.PAPER_COLUMN] == ""  # the paper's forest was on faces
     assert table.iloc[2][classifiers.PAPER_COLUMN] == ""
+    # The paper's rows on VGGFace features of no stated layer, and its per-face landmark forest: once each.
+    paper_only = table.iloc[4:]
+    assert list(paper_only.index) == ["paper only: vggface (layer not given), Logistic Regression",
+                                      "paper only: vggface (layer not given), SVM",
+                                      "paper only: vggface (layer not given), Multi-Layered Perceptron (1 hidden layer)",
+                                      "paper only: landmarks (fitted on faces, summed per photo), Random Forest"]
+    assert paper_only[classifiers.PAPER_COLUMN].tolist() == ["67.24", "64.90 / 65.41", "68.09", "65.16"]
+    assert (paper_only["accuracy here (%), mean ± sd"] == "").all() and (paper_only.repeats == 0).all()
     assert classifiers.paper_accuracy("random_forest", "vggface_bgr_avgpool") == "70.11"
+    assert classifiers.paper_accuracy("svm", "vggface_rgb_fc7") == ""
+    assert classifiers.paper_accuracy("random_forest", "landmarks") == "65.16"
+    assert classifiers.paper_accuracy("random_forest", "landmarks", unit="photo") == ""
     assert classifiers.paper_accuracy("svm", "centrist") == "52.97"
+    assert classifiers.paper_row("VGG-16 for the whole image") == 65.89
+    with pytest.raises(ValueError, match="no row"):
+        classifiers.paper_row("VGG-17")
+    assert classifiers.paper_only_rows(["centrist"]).empty  # no VGGFace set, no landmarks: nothing to add
+    # The authors' code: its photo forests beside our photo forests, its landmark forest (on faces) beside the paper's.
+    authors = table[classifiers.AUTHORS_CODE_COLUMN]
+    assert authors["vggface_bgr_avgpool, Random Forest"] == "69.60"
+    assert authors["landmarks, Random Forest"] == "" and authors.iloc[-1] == "64.75"
+    assert (authors.drop(["vggface_bgr_avgpool, Random Forest", authors.index[-1]]) == "").all()
+
+
+def test_the_authors_code_figures_sit_with_the_paper_rows_of_the_same_pass():
+    """norm=1 (the network sees BGR, as VGGFace was trained) printed 69.60 / 68.32, near the paper's BGR
+    rows (70.11 / 68.18); norm=3 (RGB) 69.85 / 67.67, near its RGB rows (69.78 / 67.62)."""
+    for name, authors in classifiers.AUTHORS_CODE_VAL.items():
+        if name.startswith("vggface_"):
+            assert abs(authors - float(classifiers.paper_accuracy("random_forest", name))) < 0.6, name
+    assert classifiers.AUTHORS_CODE_VAL["vggface_rgb_avgpool"] == 69.85
+    assert classifiers.AUTHORS_CODE_VAL["vggface_bgr_fc7"] == 68.32
 
 
 def test_fits_at_the_same_time_give_the_same_accuracies(problem):
