@@ -29,8 +29,8 @@ README = REPO_ROOT / "README.md"
 START, END = "<!-- notebooks:start -->", "<!-- notebooks:end -->"
 
 # Reading speed of the rule (the README states it). Chosen so that the series keeps roughly the
-# reading times it had when they were written by hand (10 to 25 min; measured at 146 to 295 words
-# a minute of markdown and code): 250 gives each notebook the same figure or 5 minutes more.
+# reading times it had when they were written by hand (10 to 25 min, which by this count of words
+# were 146 to 295 words a minute): on those notebooks, 250 gave the same figure or 5 minutes more.
 WORDS_PER_MINUTE = 250
 READ_STEP = 5  # minutes: the reading time is rounded up to a multiple of this
 # The header's time sentence: "**Time:** about N min to read; to run, ... ." (the README states the rule).
