@@ -33,6 +33,7 @@ class CappedRun:
     """What one capped command did."""
 
     seconds: float  # wall time
+    cpu_seconds: float  # CPU time (user + system) of the command and the processes it waited for
     peak_gb: float  # the largest resident set of the command or any process it waited for
     exit_code: int  # the command's; negative: killed by that signal
     killed_at_cap: bool  # the kernel killed a process of it for going over the memory cap
@@ -120,7 +121,7 @@ def run_capped(command: list[str], memory_gb: float = 2.0, cores: tuple[int, ...
         seconds = time.perf_counter() - start
         exit_code = os.waitstatus_to_exitcode(status)
         killed = _kills(group, counter) > 0 or exit_code == -signal.SIGKILL
-        return CappedRun(seconds, usage.ru_maxrss / 2**20, exit_code, killed)
+        return CappedRun(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 2**20, exit_code, killed)
     finally:
         for _ in range(50):  # the kernel frees a group once its last process is gone
             try:

@@ -135,7 +135,10 @@ def binder(notebooks: list[Path], whole_session: bool = True) -> tuple[list[str]
     why_not = limits.cap_available()
     if why_not:
         raise SystemExit(f"--binder needs a memory cap: {why_not}")
-    rows = [f"| step | time (1 core) | peak memory | within {BINDER_MEMORY_GB:.0f} GB | target |", "|---|---:|---:|---|---|"]
+    # On one core, wall time is CPU time plus waiting; on a busy machine it is also other
+    # processes' turns, so the target is judged on CPU time, the time of a core of one's own.
+    rows = [f"| step | CPU time (1 core) | wall time | peak memory | within {BINDER_MEMORY_GB:.0f} GB | target |",
+            "|---|---:|---:|---:|---|---|"]
     with tempfile.TemporaryDirectory(prefix="gle-binder-") as tmp:
         work = Path(tmp)
         env = dict(os.environ, **simulate.environment(work / "online"))
@@ -148,14 +151,14 @@ def binder(notebooks: list[Path], whole_session: bool = True) -> tuple[list[str]
                 failed.append(name)
             minutes = TARGET_MINUTES[kind]
             state = "killed at the cap" if run.killed_at_cap else ("yes" if run.ok else f"failed (exit {run.exit_code})")
-            met = "met" if run.ok and run.seconds <= 60 * minutes else "NOT met"
-            rows.append(f"| {name} | {run.seconds / 60:.1f} min | {run.peak_gb:.2f} GB | {state} | "
-                        f"{met} (at most {minutes} min) |")
+            met = "met" if run.ok and run.cpu_seconds <= 60 * minutes else "NOT met"
+            rows.append(f"| {name} | {run.cpu_seconds / 60:.1f} min | {run.seconds / 60:.1f} min | {run.peak_gb:.2f} GB | "
+                        f"{state} | {met} (at most {minutes} min) |")
             print(rows[-1], flush=True)
     return failed, ("\n".join(rows) + f"\n\nWritten by `make bench-binder` (tools/benchmark.py --binder) on "
             f"{time.strftime('%Y-%m-%d')}: simulated VGGFace and ImageNet VGG16 weights (RANDOM values, true "
             f"sizes), a hard {BINDER_MEMORY_GB:.0f} GB memory cap and {len(BINDER_CORES)} core, on a machine "
-            f"with {os.cpu_count()} CPU cores.")
+            f"with {os.cpu_count()} CPU cores (load average {os.getloadavg()[0]:.1f} at the end).")
 
 
 def write_time_lines(notebooks, cold, warm) -> None:
