@@ -100,7 +100,9 @@ def table(notebooks, cold, warm, overhead) -> str:
         rows.append(f"| {name} | {cold_s} | {warm[name][0]:.0f} s | {memory:.2f} GB |")
     total_cold = f"{sum(s for s, _ in cold.values()):.0f} s" if cold else "-"
     rows.append(f"| all | {total_cold} | {sum(s for s, _ in warm.values()):.0f} s | |")
-    return ("\n".join(rows) + f"\n\nExtraction overhead against the bare network (appendix A1): {overhead}. "
+    return ("\n".join(rows) + f"\n\nExtraction overhead against the bare network, in this benchmark's own run of "
+            f"appendix A1: {overhead} (A1 prints the figure of the run saved in it; on a shared 2-core machine "
+            "it moves widely from run to run). "
             f"Written by `make bench` (tools/benchmark.py) on {time.strftime('%Y-%m-%d')}, "
             f"{os.cpu_count()} CPU cores.")
 
