@@ -29,11 +29,15 @@ from . import config
 from .classifiers import class_indices
 from .ensemble import predicted_labels
 
-__all__ = ["PAPER_CONFUSION_DIAGONAL", "accuracy_report", "calibrate", "cap_confidence", "class_names",
-           "confusion_matrix", "fit_temperature", "plot_confusion_matrix"]
+__all__ = ["PAPER_CONFUSION_DIAGONAL", "TEMPERATURE_BOUNDS", "accuracy_report", "calibrate", "cap_confidence",
+           "class_names", "confusion_matrix", "fit_temperature", "plot_confusion_matrix"]
 
 # The diagonal of the paper's Figure 3 (row-normalised confusion matrix, GAF 2.0 val).
 PAPER_CONFUSION_DIAGONAL = {"Positive": 0.80, "Neutral": 0.66, "Negative": 0.80}
+
+# The range fit_temperature searches: from 4 times sharper to 20 times softer than the raw scores.
+TEMPERATURE_BOUNDS = (0.25, 20.0)
+_TIE_MARGIN = 1e-12  # cap_confidence: what keeps a chance-level member's first choice its answer
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,12 +141,17 @@ def calibrate(scores: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def cap_confidence(probabilities: np.ndarray, accuracy: float) -> np.ndarray:
-    """Shrink each row towards 1/n_classes each, just enough that no class exceeds ``accuracy``
-    (a member's validation accuracy): rows already below it and NaN rows are unchanged, the
-    argmax never changes."""
+    """Shrink each row towards 1/n_classes each, just enough that no class exceeds
+    max(``accuracy``, 1/n_classes) (``accuracy``: a member's validation accuracy): rows already
+    below it and NaN rows are unchanged, the argmax never changes.
+
+    A member at or below chance (accuracy <= 1/n_classes) cannot claim more than 1/n for any class:
+    its rows become 1/n each, plus a margin of 1e-12 for its first choice, so that the argmax is
+    still the member's own answer (an exact tie would go to the first class).
+    """
     p = np.asarray(probabilities, dtype=np.float64).copy()
     uniform = 1 / p.shape[1]
-    cap = max(float(accuracy), uniform)
+    cap = max(float(accuracy), uniform + _TIE_MARGIN)
     top = p.max(axis=1)
     over = top > cap
     shrink = (cap - uniform) / (top[over] - uniform)
@@ -150,10 +159,11 @@ def cap_confidence(probabilities: np.ndarray, accuracy: float) -> np.ndarray:
     return p
 
 
-def fit_temperature(scores: np.ndarray, y_true, bounds: tuple[float, float] = (0.25, 20.0)) -> float:
+def fit_temperature(scores: np.ndarray, y_true, bounds: tuple[float, float] = TEMPERATURE_BOUNDS) -> float:
     """The temperature (within ``bounds``) whose ``calibrate`` gives the lowest log loss on
     labelled photos: fit it on VALIDATION scores. Rows that are NaN are left out; with no row
-    left, 1.0 (no change)."""
+    left, 1.0 (no change). A result at one of the bounds means the loss still fell there: the
+    best temperature lies at or beyond it."""
     scores = np.asarray(scores, dtype=np.float64)
     y = class_indices(y_true)
     present = ~np.isnan(scores).any(axis=1)

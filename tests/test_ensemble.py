@@ -246,6 +246,14 @@ def test_a_confidence_cap_shrinks_only_the_rows_above_it_towards_one_third_each(
     assert np.allclose(metrics.cap_confidence(p[:1], 0.1), 1 / 3)  # a cap below 1/3 means no confidence at all
 
 
+def test_a_member_at_chance_is_capped_to_one_third_each_and_keeps_its_own_answer():
+    p = np.array([[0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.34, 0.33, 0.33]])
+    for accuracy in (0.2, 1 / 3):
+        capped = metrics.cap_confidence(p, accuracy)
+        assert np.allclose(capped, 1 / 3, atol=1e-9) and capped.max() <= 1 / 3 + 1e-9
+        assert np.array_equal(capped.argmax(axis=1), p.argmax(axis=1))  # not a tie won by the first class
+
+
 def test_an_all_nan_row_never_becomes_a_label():
     scores = ens.weighted_vote({"landmarks": np.array([NAN3, [0.2, 0.3, 0.5]])}, {"landmarks": 1.0})
     assert np.isnan(scores[0]).all()

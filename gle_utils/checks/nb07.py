@@ -3,12 +3,25 @@
 import numpy as np
 import pytest
 
+from gle_utils import ensemble
 from gle_utils.checks import exercise
+from gle_utils.checks.shortcuts import refusing
 
 __all__ = ["weighted_vote_by_hand", "weighted_vote_a_faceless_photo_is_decided_by_the_whole_image_member",
            "weighted_vote_no_member_present_gives_nan",
-           "accuracy_weights_count_only_the_photos_with_an_output", "leave_one_out_gain_two_members",
-           "leave_one_out_gain_a_weak_member_can_hurt"]
+           "weighted_vote_divides_by_the_weight_of_the_members_present",
+           "weighted_vote_is_written_without_the_ensemble_module",
+           "accuracy_weights_count_only_the_photos_with_an_output",
+           "accuracy_weights_are_written_without_the_ensemble_module",
+           "leave_one_out_gain_two_members", "leave_one_out_gain_a_weak_member_can_hurt"]
+
+# What an exercise function would import inside its body to skip the work: gle_utils.ensemble's own.
+_ENSEMBLE = [f"gle_utils.ensemble.{name}" for name in ensemble.__all__ if callable(getattr(ensemble, name))]
+
+
+def _written_out(ex, function: str) -> None:
+    assert ex[function] is not getattr(ensemble, function), \
+        f"{function} is gle_utils.ensemble's own: the exercise asks you to write the rule"
 
 
 _NAN = [np.nan] * 3
@@ -50,6 +63,26 @@ def weighted_vote_no_member_present_gives_nan(ex):
     assert scores[:3] == pytest.approx((_LANDMARKS[:3] + 0.5 * other[:3]) / 1.5)
 
 
+@exercise("weighted_vote")
+def weighted_vote_divides_by_the_weight_of_the_members_present(ex):
+    # The landmark member's summed scores: a photo of 3 faces gives rows that sum to 3, not 1. The
+    # rule asked divides by the weight of the members present (here 1 + 1 = 2), which keeps the
+    # sum; ensemble.weighted_vote divides each row by its own total instead.
+    probabilities = {"landmarks": np.array([[2.4, 0.3, 0.3], [0.5, 0.3, 0.2]]),
+                     "whole_image": np.array([[0.1, 0.8, 0.1], [0.2, 0.2, 0.6]])}
+    scores = np.asarray(ex["weighted_vote"](probabilities, {"landmarks": 1.0, "whole_image": 1.0}))
+    assert scores[0] == pytest.approx([1.25, 0.55, 0.2]), "divide by the total weight of the members present"
+    assert scores[1] == pytest.approx([0.35, 0.25, 0.4])
+
+
+@exercise("weighted_vote")
+def weighted_vote_is_written_without_the_ensemble_module(ex):
+    _written_out(ex, "weighted_vote")
+    with refusing(ex["weighted_vote"], ["gle_utils"], _ENSEMBLE):
+        scores = np.asarray(ex["weighted_vote"]({"landmarks": _LANDMARKS, "whole_image": _WHOLE}, _WEIGHTS))
+    assert scores[3] == pytest.approx([.7, .2, .1])
+
+
 @exercise("accuracy_weights")
 def accuracy_weights_count_only_the_photos_with_an_output(ex):
     probabilities = {"landmarks": np.vstack([_LANDMARKS[:2], [[.8, .1, .1]], [_NAN]]), "whole_image": _WHOLE}
@@ -57,6 +90,14 @@ def accuracy_weights_count_only_the_photos_with_an_output(ex):
     assert set(weights) == {"landmarks", "whole_image"}
     assert weights["landmarks"] == pytest.approx(2 / 3)    # right on photos 0 and 1, wrong on 2; 3 has no output
     assert weights["whole_image"] == pytest.approx(2 / 4)  # right on photos 1 and 3
+
+
+@exercise("accuracy_weights")
+def accuracy_weights_are_written_without_the_ensemble_module(ex):
+    _written_out(ex, "accuracy_weights")
+    with refusing(ex["accuracy_weights"], ["gle_utils"], _ENSEMBLE):
+        weights = ex["accuracy_weights"]({"landmarks": _LANDMARKS, "whole_image": _WHOLE}, _LABELS)
+    assert weights == pytest.approx({"landmarks": 1.0, "whole_image": 0.5})
 
 
 @exercise("leave_one_out_gain")
