@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 __all__ = ["CACHE_DIR", "CLASSES", "FIGURES_DIR", "MODELS_DIR", "NOTEBOOKS_DIR", "REPO_ROOT", "SEED", "SPLITS",
-           "cache_path", "keras_cache_dir", "notebook_paths", "notice", "shown_path"]
+           "REPOSITORY", "cache_path", "keras_cache_dir", "launch_links", "notebook_paths", "notice", "shown_path"]
 
 # The repository root (this file is gle_utils/config.py).
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +22,10 @@ MODELS_DIR = Path(os.environ.get("GLE_MODELS_DIR", CACHE_DIR / "models"))
 
 # Every figure is written here, by plots.save_fig, under a stable name.
 FIGURES_DIR = Path(os.environ.get("GLE_FIGURES_DIR", REPO_ROOT / "figures"))
+
+# This repository on GitHub, as owner/name: every Binder and Colab link is made from it
+# (``launch_links``; tools/navigation.py writes them into the README and every notebook).
+REPOSITORY = "OWNER/REPO"
 
 # The default seed of every random choice in the project.
 SEED = 2017
@@ -67,6 +71,20 @@ def notebook_paths(folder: Path = NOTEBOOKS_DIR, appendices: bool = True) -> lis
     (A1_..., A2_...) unless ``appendices=False``."""
     numbered = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
     return numbered + (sorted(Path(folder).glob("A[0-9]_*.ipynb")) if appendices else [])
+
+
+def launch_links(path: str, repository: str = REPOSITORY) -> str:
+    """Markdown badges that open ``path`` (a notebook, relative to the repository root) on Colab
+    and on Binder.
+
+    >>> launch_links("notebooks/01_a.ipynb", "me/course")  # doctest: +NORMALIZE_WHITESPACE
+    '[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/me/course/blob/main/notebooks/01_a.ipynb)
+    [![Launch on Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/me/course/HEAD?urlpath=lab/tree/notebooks/01_a.ipynb)'
+    """
+    colab = f"https://colab.research.google.com/github/{repository}/blob/main/{path}"
+    binder = f"https://mybinder.org/v2/gh/{repository}/HEAD?urlpath=lab/tree/{path}"
+    return (f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab}) "
+            f"[![Launch on Binder](https://mybinder.org/badge_logo.svg)]({binder})")
 
 
 def keras_cache_dir() -> Path:

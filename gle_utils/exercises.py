@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from .checks import check  # the course's test cells import it from here
-from .config import NOTEBOOKS_DIR, notebook_paths, shown_path
+from .config import NOTEBOOKS_DIR, REPO_ROOT, notebook_paths, shown_path
 
 __all__ = ["TEXT_STUB", "blank_solutions", "check", "course_notebooks", "course_version", "exercise_functions",
            "is_exercise", "load_exercises", "notebook_key", "relinked", "run_exercise_cells", "student_version",
@@ -182,6 +182,9 @@ def relinked(notebook: nbformat.NotebookNode, copies: set[str], folder: Path,
     ...     "[Index](../README.md#the-notebooks) | [02](02_b.ipynb) | [A1](A1_c.ipynb) | [x](https://x.org/a.md)")])
     >>> relinked(nb, {"02_b"}, NOTEBOOKS_DIR / "student").cells[0].source
     '[Index](../../README.md#the-notebooks) | [02](02_b.ipynb) | [A1](../A1_c.ipynb) | [x](https://x.org/a.md)'
+    >>> nb.cells[0].source = "[Colab](https://colab.research.google.com/github/me/c/blob/main/notebooks/02_b.ipynb)"
+    >>> relinked(nb, {"02_b"}, NOTEBOOKS_DIR / "student").cells[0].source
+    '[Colab](https://colab.research.google.com/github/me/c/blob/main/notebooks/student/02_b.ipynb)'
     """
     copy = nbformat.from_dict(notebook)
 
@@ -195,9 +198,13 @@ def relinked(notebook: nbformat.NotebookNode, copies: set[str], folder: Path,
         new = Path(os.path.relpath(os.path.normpath(source / path), folder)).as_posix()
         return f"{found.group(1)}{new}{hash_}{anchor}"
 
+    # A launch badge (config.launch_links) of a notebook that has a copy opens that copy.
+    here, there = (Path(os.path.relpath(f, REPO_ROOT)).as_posix() for f in (source, folder))
     for cell in copy.cells:
         if cell.cell_type == "markdown":
             cell.source = _LINK.sub(moved, cell.source)
+            for stem in copies:
+                cell.source = cell.source.replace(f"/{here}/{stem}.ipynb)", f"/{there}/{stem}.ipynb)")
     return copy
 
 

@@ -4,7 +4,9 @@
     python tools/navigation.py --check   # exit 1 if any of them is out of date (tests use it)
 
 Each notebook gets a first and a last markdown cell tagged "navigation" with links to the previous
-notebook, the index (the README's list) and the next notebook. Appendices (``A1_*.ipynb``, ...)
+notebook, the index (the README's list) and the next notebook; the first also has the badges that
+open the notebook on Colab and Binder (``config.launch_links``, from ``config.REPOSITORY``, the
+one setting every launch link comes from; the README's badges open the student version of 01). Appendices (``A1_*.ipynb``, ...)
 stand outside that chain: their links go back to the notebook they extend (the last one named
 in their "**Prerequisites:**" line) and to the index. The README's list of notebooks, between
 the markers below, is written from each notebook's title (its first "# " heading), appendices last.
@@ -23,10 +25,14 @@ from pathlib import Path
 
 import nbformat
 
-from gle_utils.config import REPO_ROOT, notebook_paths
+from gle_utils.config import REPO_ROOT, REPOSITORY, launch_links, notebook_paths
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/colab_setup.py, beside this file
+from colab_setup import colab_cell_source  # noqa: E402
 
 README = REPO_ROOT / "README.md"
 START, END = "<!-- notebooks:start -->", "<!-- notebooks:end -->"
+BADGES_START, BADGES_END = "<!-- launch:start -->", "<!-- launch:end -->"
 
 # Reading speed of the rule (the README states it). Chosen so that the series keeps roughly the
 # reading times it had when they were written by hand (10 to 25 min, which by this count of words
@@ -116,11 +122,21 @@ def appendix_navigation_text(notebook, paths: list[Path], titles: list[str]) -> 
     return " | ".join(parts)
 
 
-def with_navigation(notebook, text: str):
-    """The notebook with exactly one navigation cell at the top and one at the bottom."""
-    cells = [c for c in notebook.cells if "navigation" not in c.metadata.get("tags", [])]
-    make = lambda: nbformat.v4.new_markdown_cell(text, metadata={"tags": ["navigation"]})  # noqa: E731
-    top, bottom = make(), make()
+def with_navigation(notebook, text: str, path: Path):
+    """The notebook with exactly one navigation cell at the top (its links, then the badges
+    that open it on Colab and Binder), one at the bottom (its links), and the Colab setup cell
+    (``colab_setup.colab_cell_source``: it does nothing outside Colab) as its first code cell."""
+    cells = [c for c in notebook.cells if not {"navigation", "colab-setup"} & set(c.metadata.get("tags", []))]
+    source = colab_cell_source(REPOSITORY)
+    # The cell as it is, once executed, if its code is current; else a new one.
+    setup = next((c for c in notebook.cells if "colab-setup" in c.metadata.get("tags", []) and c.source == source),
+                 nbformat.v4.new_code_cell(source, metadata={"tags": ["colab-setup"]}))
+    setup.id = "colab-setup"
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    cells.insert(first_code, setup)
+    make = lambda source: nbformat.v4.new_markdown_cell(source, metadata={"tags": ["navigation"]})  # noqa: E731
+    top = make(f"{text}\n\n{launch_links(f'notebooks/{path.name}')}")
+    bottom = make(text)
     top.id, bottom.id = "navigation-top", "navigation-bottom"
     notebook.cells = [top] + cells + [bottom]
     return notebook
@@ -132,6 +148,18 @@ def readme_index(paths: list[Path], notebooks: list) -> str:
         number = path.name.split("_", 1)[0]
         lines.append(f"| {number} | [{title_of(notebook)}](notebooks/{path.name}) | {paper_part(notebook)} |")
     return "\n".join(lines + ["", END])
+
+
+def readme_badges(first: Path) -> str:
+    """The README's launch badges: the STUDENT version of the first notebook (the teacher's
+    versions, with the solutions, are one link away)."""
+    student, teacher = f"notebooks/student/{first.name}", f"notebooks/{first.name}"
+    return (f"{BADGES_START}\n{launch_links(student)}\n"
+            f"<sub>Opens the student version of notebook {first.name[:2]} (exercises blank); the teacher's "
+            f"version, with the solutions, is [{teacher}]({teacher}). Both badges are made from "
+            f"`gle_utils.config.REPOSITORY`, one setting, by `tools/navigation.py`"
+            + (" (set it to this repository's GitHub owner/name once it is published)" if REPOSITORY == "OWNER/REPO" else "")
+            + f".</sub>\n{BADGES_END}")
 
 
 def main() -> int:
@@ -147,7 +175,7 @@ def main() -> int:
     links += [appendix_navigation_text(notebook, paths, titles) for notebook in appendices]
     stale = []
     for path, notebook, link in zip(paths + appendix_paths, notebooks + appendices, links):
-        text = nbformat.writes(with_read_time(with_navigation(notebook, link))) + "\n"
+        text = nbformat.writes(with_read_time(with_navigation(notebook, link, path))) + "\n"
         if path.read_text() != text:
             stale.append(path.name)
             if not args.check:
@@ -157,6 +185,8 @@ def main() -> int:
         print(f"README.md lacks the markers {START} ... {END}")
         return 1
     new_readme = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: readme_index(paths + appendix_paths, notebooks + appendices), readme, flags=re.S)
+    new_readme = re.sub(re.escape(BADGES_START) + ".*?" + re.escape(BADGES_END), lambda _: readme_badges(paths[0]),
+                        new_readme, flags=re.S)
     if new_readme != readme:
         stale.append("README.md")
         if not args.check:
