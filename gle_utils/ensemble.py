@@ -79,8 +79,8 @@ def sum_face_probabilities(face_probs: np.ndarray, photo_ids, photos=None, aggre
     the order in which photos first appear in ``photo_ids``.
 
     ``aggregate="sum"`` is the authors' rule. Their release.ipynb (github.com/arassadin/emotiw2017,
-    section "3. Обучение слабых классификаторов и сбор их скорингов", the cell ``In [9]``,
-    25th of the notebook) turns the landmark forest's per-face probabilities into photo scores
+    section "3. Обучение слабых классификаторов и сбор их скорингов", the cell ``In [10]``)
+    turns the landmark forest's per-face probabilities into photo scores
     with::
 
         def probs_deflate(probs_pred, d):
