@@ -63,3 +63,13 @@ check: setup
 
 clean:
 	rm -rf data/cache runs .nb_runs
+
+# Other Pythons and Colab (issue 18; README, "Python versions" and "Colab"). Each installs
+# TensorFlow afresh in a temporary venv, with pyproject.toml's ranges: many minutes, not in make test.
+.PHONY: check-pythons check-colab
+check-pythons: setup
+	$(BIN)/python tools/check_pythons.py
+	$(BIN)/python tools/check_pythons.py --floor 3.10
+
+check-colab: setup
+	$(BIN)/python tools/check_pythons.py --colab

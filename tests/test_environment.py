@@ -69,3 +69,57 @@ def test_the_registries_name_the_pinned_versions_of_the_packages_they_take_weigh
     wrong = [f"{name}=={version} (requirements.txt: {pinned[name]})" for name, version in named
              if name in pinned and pinned[name] != version]
     assert wrong == []
+
+
+# ---- pyproject.toml's ranges against requirements.txt's pins --------------------------------------
+# requirements.txt pins tensorflow-cpu for the CPU machines (`make setup` installs it, then this
+# package with --no-deps); pyproject.toml names `tensorflow`, the distribution Colab ships.
+PIN_ALIASES = {"tensorflow-cpu": "tensorflow"}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pyproject_requirements() -> dict:
+    """{canonical name: packaging Requirement} of pyproject.toml's dependencies and extras."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    listed = list(project["dependencies"])
+    for extra in project.get("optional-dependencies", {}).values():
+        listed += extra
+    requirements = [Requirement(text) for text in listed]
+    return {_canonical(r.name): r for r in requirements}
+
+
+def test_pyproject_depends_on_tensorflow_not_tensorflow_cpu():
+    names = set(pyproject_requirements())
+    assert "tensorflow" in names and "tensorflow-cpu" not in names, (
+        "Colab ships `tensorflow`: depending on tensorflow-cpu would install a second TensorFlow over it")
+
+
+def test_every_pyproject_dependency_has_a_lower_and_an_upper_bound():
+    loose = [str(r) for r in pyproject_requirements().values()
+             if not any(s.operator in (">=", ">", "==", "~=") for s in r.specifier)
+             or not any(s.operator in ("<", "<=", "==", "~=") for s in r.specifier)]
+    assert loose == [], f"give each a range (>=oldest verified,<next major): {loose}"
+
+
+def test_every_pin_lies_inside_pyprojects_range():
+    ranges = pyproject_requirements()
+    outside = []
+    for pin in requirement_pins():
+        name, version = pin.split("==")
+        name = PIN_ALIASES.get(_canonical(name), _canonical(name))
+        if name in ranges and not ranges[name].specifier.contains(version, prereleases=True):
+            outside.append(f"{pin} is outside pyproject.toml's {ranges[name]}")
+    assert outside == []
+
+
+def test_every_pyproject_dependency_is_pinned_in_requirements():
+    pinned = {PIN_ALIASES.get(_canonical(pin.split("==")[0]), _canonical(pin.split("==")[0]))
+              for pin in requirement_pins()}
+    assert sorted(set(pyproject_requirements()) - pinned) == [], "pin each in requirements.txt too"

@@ -12,15 +12,16 @@ Per Python: a fresh venv in a temporary folder, ``pip install -e <a clone of thi
 (the ranges; the extra adds papermill and ipykernel), ``import gle_utils`` (and what it imports), the
 demo set (``python -m gle_utils.demo`` in a temporary cache that starts with copies of data/cache/'s
 demo/ and packages/, so it only checks the manifest), notebook 01 (tools/run_notebooks.py, into a
-temporary folder) and ``python -m gle_utils.predict`` on one demo photo. predict's first call trains
-its default model; ``--predict-model-dir DIR`` gives it a saved model instead. The clone is of the
-last commit: uncommitted changes are not checked.
+temporary folder) and ``python -m gle_utils.predict`` on one demo photo. predict's first call would
+train its default model on all 450 train and val photos (about 10 minutes on 2 busy cores), so by
+default a quick model is trained in that venv first (the "paper" recipe, HOG, 20 trees, 10 photos
+per class and split: under a minute), saved, and predict loads it with ``--model-dir``;
+``--predict default`` times predict's own first call instead. The clone is of the last commit:
+uncommitted changes are not checked.
 
 A Python that pyenv lacks is skipped with a message. tests/test_pythons.py runs this when
 GLE_CHECK_PYTHONS=1 is set (pytest -m slow).
 """
-
-from __future__ import annotations
 
 import argparse
 import json
@@ -39,7 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import colab_setup  # noqa: E402  (tools/colab_setup.py: the setup the Colab simulation runs)
 
 __all__ = ["COLAB_PYTHON", "COLAB_PREINSTALLED", "PYTHONS", "REPORTED", "Result", "Step", "check_colab",
-           "check_python", "dependency_ranges", "find_python", "lower_bounds", "main", "markdown_table"]
+           "check_python", "dependency_ranges", "find_python", "lower_bounds", "main", "markdown_table",
+           "with_first_cell"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = REPO_ROOT / "pyproject.toml"
@@ -48,7 +50,8 @@ PYPROJECT = REPO_ROOT / "pyproject.toml"
 PYTHONS = ("3.10", "3.12", "3.13")
 
 # The packages whose resolved versions each result reports.
-REPORTED = ("tensorflow", "keras", "numpy", "pandas", "scikit-learn", "scipy", "h5py", "dlib-bin", "pillow")
+REPORTED = ("tensorflow", "keras", "numpy", "pandas", "scikit-learn", "scipy", "h5py", "dlib-bin", "pillow",
+            "opencv-python-headless", "scikit-image", "matplotlib", "skops", "mtcnn")
 
 # Colab's Python, and what the simulation preinstalls as Colab's own: versions other than
 # requirements.txt's pins (the previous minor releases) but inside pyproject.toml's ranges.
@@ -56,6 +59,19 @@ COLAB_PYTHON = "3.12"
 COLAB_PREINSTALLED = ("tensorflow==2.20.0", "keras==3.14.0", "numpy==2.3.5", "pandas==3.0.6")
 # Also in Colab's image: a Jupyter kernel (the notebooks run in it) and, here, papermill to run them.
 COLAB_KERNEL = ("ipykernel", "papermill")
+
+# The quick model predict loads (check_python's predict="quick"): trained and saved in the venv.
+QUICK_MODEL = """\
+import sys, time
+from gle_utils import pipeline
+from gle_utils.datasets import load_dataset
+start = time.perf_counter()
+table = load_dataset("demo", verbose=False)
+small = table[table["split"].isin(["train", "val"])].groupby(["split", "label"]).head(10)
+model, _ = pipeline.train_model(small, "paper", detector="hog", n_trees=20, progress=False)
+model.save(sys.argv[1])
+print(f"quick model: {len(small)} photos, trained and saved in {time.perf_counter() - start:.0f} s")
+"""
 
 NOTEBOOK_01 = "notebooks/01_data_overview.ipynb"
 NOTEBOOK_03 = "notebooks/03_face_features.ipynb"
@@ -220,9 +236,10 @@ def _notebook(venv_python: Path, notebooks: list[str], clone: Path, out: Path, e
 # ---- the checks -----------------------------------------------------------------------------------
 
 def check_python(version: str, *, floor: bool = False, source: Path = REPO_ROOT, keep: Path | None = None,
-                 predict_model_dir: Path | None = None, python: Path | None = None) -> Result:
+                 predict: str = "quick", python: Path | None = None) -> Result:
     """Install the clone with the ranges (``floor``: every dependency at its lower bound) on pyenv's
-    Python ``version`` in a fresh venv; import, build the demo, run notebook 01, predict one photo."""
+    Python ``version`` in a fresh venv; import, build the demo, run notebook 01, predict one photo
+    (``predict``: "quick" with a quick model trained first, "default" predict's own first call)."""
     label = f"{version} (floor)" if floor else version
     python = python or find_python(version)
     if python is None:
@@ -253,6 +270,12 @@ def check_python(version: str, *, floor: bool = False, source: Path = REPO_ROOT,
             result.notes.append(_why_not_installable(result.steps[-1].detail))
             return result
         result.versions = installed(bin_python)
+        if floor:  # pip must have installed exactly the lower bounds
+            everything = colab_setup.installed_versions(bin_python)
+            wrong = [f"{pin} (got {everything.get(colab_setup.normalize(pin.split('==')[0]))})"
+                     for pin in constraints.read_text().split()
+                     if everything.get(colab_setup.normalize(pin.split("==")[0])) != pin.split("==")[1]]
+            result.steps.append(Step("floor versions", not wrong, 0.0, ", ".join(wrong)))
         steps = [("import", [str(bin_python), "-c", IMPORT_CHECK]),
                  ("demo", [str(bin_python), "-m", "gle_utils.demo"])]
         for name, step_command in steps:
@@ -260,14 +283,19 @@ def check_python(version: str, *, floor: bool = False, source: Path = REPO_ROOT,
             if not result.steps[-1].ok:
                 return result
         result.steps.append(_notebook(bin_python, [NOTEBOOK_01], clone, work / "out", env, log, "notebook 01"))
-        predict = [str(bin_python), "-m", "gle_utils.predict", str(demo_photo(cache))]
-        if predict_model_dir:
-            predict += ["--model-dir", str(predict_model_dir)]
-        result.steps.append(run_step("predict", predict, cwd=clone, env=env, log=log))
+        command = [str(bin_python), "-m", "gle_utils.predict", str(demo_photo(cache))]
+        if predict == "quick":
+            folder = work / "quick_model"
+            result.steps.append(run_step("quick model", [str(bin_python), "-c", QUICK_MODEL, str(folder)],
+                                         cwd=clone, env=env, log=log))
+            if not result.steps[-1].ok:
+                return result
+            command += ["--model-dir", str(folder)]
+        result.steps.append(run_step("predict", command, cwd=clone, env=env, log=log))
         if result.steps[-1].ok:
-            answer = [line for line in (log.read_text().splitlines()) if "Positive" in line or "Neutral" in line
-                      or "Negative" in line]
-            result.notes.append("predict: " + (answer[-1].strip()[:160] if answer else "(no answer line)"))
+            answer = [line for line in log.read_text().splitlines() if "[model " in line]
+            result.notes.append("predict: " + (answer[-1].split(": ", 1)[-1].strip()[:160] if answer
+                                               else "(no answer line)"))
         return result
     finally:
         if keep is None:
@@ -284,15 +312,56 @@ def _why_not_installable(output: str) -> str:
             else "pip failed (see the step's output)")
 
 
+def with_first_cell(notebook: Path, source: str) -> Path:
+    """Put a code cell with ``source`` first in ``notebook`` (a copy in a temporary clone), as
+    tools/navigation.py will in the course; a notebook that has it already is left as it is."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    first = next((c for c in nb.cells if c.cell_type == "code"), None)
+    if first is None or "colab_setup" not in first.source:
+        nb.cells.insert(0, nbformat.v4.new_code_cell(source))
+        nbformat.write(nb, notebook)
+    return notebook
+
+
+def _papermill(venv_python: Path, notebook: Path, out: Path, env: dict, log: Path, name: str) -> list[Step]:
+    """Run ``notebook`` with papermill in the venv's own kernel (its first cell is the setup cell);
+    two Steps: that first cell, from papermill's per-cell times, and the whole notebook."""
+    import nbformat
+
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / notebook.name
+    step = run_step(name, [str(venv_python), "-m", "papermill", str(notebook), str(target), "-k", "python3",
+                           "--cwd", str(notebook.parent), "--no-progress-bar"], cwd=notebook.parent, env=env, log=log)
+    if not target.exists():
+        return [step]
+    executed = nbformat.read(target, as_version=4)
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    if errors and step.ok:
+        step.ok, step.detail = False, f"{errors[0].get('ename')}: {errors[0].get('evalue')}"
+    first = code[0]
+    text = "".join(o.get("text", "") for o in first.get("outputs", []) if o.get("output_type") == "stream")
+    with open(log, "a") as handle:
+        handle.write(f"\n===== {name}, its first cell's output:\n{text}\n")
+    first_ok = not any(o.get("output_type") == "error" for o in first.get("outputs", []))
+    seconds = float(first.get("metadata", {}).get("papermill", {}).get("duration") or 0.0)
+    note = "skipped: done before" if "already done" in text else ""
+    return [Step(f"{name}: setup cell", first_ok, round(seconds, 1), note or ("" if first_ok else _tail(text))), step]
+
+
 def check_colab(*, source: Path = REPO_ROOT, keep: Path | None = None, python: Path | None = None,
                 preinstalled: tuple[str, ...] = COLAB_PREINSTALLED) -> Result:
     """The Colab simulation: a fresh venv on Python 3.12 with ``preinstalled`` (Colab's own
-    TensorFlow, Keras, numpy and pandas, at versions other than the pins), a clone of the
-    repository where the notebook's first cell would put it, then that cell's code
-    (``colab_setup.colab_cell_source``) run with Colab's environment variable set: it installs
-    with the ranges, builds the demo set (from nothing: its packages are downloaded) and tries the
-    weights (no internet here for GitHub and Keras's downloads: they fail, not fatally). TensorFlow,
-    numpy and pandas must be unchanged afterwards; then notebooks 01 and 03 run in that venv."""
+    TensorFlow, Keras, numpy and pandas, at versions other than the pins) and a Jupyter kernel, a
+    clone of the repository where the first cell puts it (/content, here a temporary folder), and
+    notebooks 01 then 03 run by papermill in that venv's kernel with Colab's environment variable
+    set, each with the setup cell (``colab_setup.colab_cell_source``) first: in 01 it installs with
+    the ranges, builds the demo set (from nothing: its packages are downloaded) and tries the
+    weights (GitHub and Keras's downloads fail here, not fatally); in 03 it finds that done. The
+    clone exists already, as after the cell's ``git clone`` (GitHub is not reachable here).
+    TensorFlow, numpy and pandas must be unchanged after 01."""
     label = f"colab {COLAB_PYTHON}"
     python = python or find_python(COLAB_PYTHON)
     if python is None:
@@ -316,29 +385,29 @@ def check_colab(*, source: Path = REPO_ROOT, keep: Path | None = None, python: P
             return result
         before = colab_setup.installed_versions(bin_python)
         clone = clone_repository(content / "REPO", source)
-        cell = work / "first_cell.py"
-        cell.write_text(colab_setup.colab_cell_source("OWNER/REPO"))
+        cell = colab_setup.colab_cell_source("OWNER/REPO")
         colab_env = dict(env, COLAB_RELEASE_TAG="simulated", GLE_COLAB_HOME=str(content))
-        result.steps.append(run_step("setup cell", [str(bin_python), str(cell)], cwd=content, env=colab_env,
-                                     log=log))
+        out = work / "out"
+        first = with_first_cell(clone / NOTEBOOK_01, cell)
+        result.steps += _papermill(bin_python, first, out, colab_env, log, "notebook 01")
         after = colab_setup.installed_versions(bin_python)
-        result.versions = {name: after.get(name, "-") for name in REPORTED if name in after}
+        result.versions = {name: after[name] for name in REPORTED if name in after}
         kept = {name: (before.get(name), after.get(name)) for name in ("tensorflow", "keras", "numpy", "pandas")}
         changed = {name: pair for name, pair in kept.items() if pair[0] != pair[1]}
         result.notes.append("before -> after: " + ", ".join(f"{n} {a} -> {b}" for n, (a, b) in kept.items()))
         others = sorted(f"{n} {before[n]} -> {after.get(n)}" for n in before if after.get(n) != before[n])
         result.notes.append("every preinstalled package that changed: " + (", ".join(others) or "none"))
-        result.steps.append(Step("TensorFlow, numpy, pandas kept",
-                                 not any(n in changed for n in colab_setup.PROTECTED), 0.0,
-                                 "" if not changed else f"changed: {changed}"))
-        if not result.steps[-2].ok:
-            return result
+        result.steps.insert(-1, Step("TensorFlow, numpy, pandas kept",
+                                     not any(n in changed for n in colab_setup.PROTECTED), 0.0,
+                                     "" if not changed else f"changed: {changed}"))
         state = clone / colab_setup.STATE_FILE
         if state.is_file():
-            result.notes.append("setup: " + state.read_text().replace("\n", " ")[:600])
-        out = work / "out"
-        for notebook, name in ((NOTEBOOK_01, "notebook 01"), (NOTEBOOK_03, "notebook 03")):
-            result.steps.append(_notebook(bin_python, [notebook], clone, out, colab_env, log, name))
+            done = json.loads(state.read_text())
+            result.notes.append(f"setup: {done['seconds']:.0f} s, kept {done['kept']}, added {len(done['added'])} "
+                                f"packages, upgraded {done['upgraded'] or 'none'}, weights {done['weights']}")
+        if all(step.ok for step in result.steps):
+            result.steps += _papermill(bin_python, with_first_cell(clone / NOTEBOOK_03, cell), out, colab_env, log,
+                                       "notebook 03")
         return result
     finally:
         if keep is None:
@@ -366,7 +435,7 @@ def markdown_table(results: list[Result]) -> str:
         for name in names:
             step = result.step(name)
             cells.append("–" if step is None else f"{'ok' if step.ok else 'FAILED'} {step.seconds:.0f} s")
-        total = sum(s.seconds for s in result.steps)
+        total = sum(s.seconds for s in result.steps if not s.name.endswith(": setup cell"))  # in its notebook's
         rows.append(f"| {result.label} | {resolved or '-'} | " + " | ".join(cells) + f" | {total:.0f} s |")
     return "\n".join(rows)
 
@@ -376,8 +445,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("versions", nargs="*", help=f"Python versions (default: {', '.join(PYTHONS)})")
     parser.add_argument("--floor", action="store_true", help="install every dependency at its lower bound")
     parser.add_argument("--colab", action="store_true", help="the Colab simulation instead (Python 3.12)")
-    parser.add_argument("--predict-model-dir", type=Path, default=None,
-                        help="predict with this saved model instead of training the default one first")
+    parser.add_argument("--predict", choices=("quick", "default"), default="quick",
+                        help="quick (default): predict with a quick model trained first in the venv; "
+                             "default: time predict's own first call (it trains its default model, minutes)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the work folders under this folder")
     parser.add_argument("--json", type=Path, default=None, help="write the results to this file")
     args = parser.parse_args(argv)
@@ -386,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.colab:
         results = [check_colab(keep=args.keep)]
     else:
-        results = [check_python(v, floor=args.floor, keep=args.keep, predict_model_dir=args.predict_model_dir)
+        results = [check_python(v, floor=args.floor, keep=args.keep, predict=args.predict)
                    for v in (args.versions or PYTHONS)]
     print()
     print(markdown_table(results))

@@ -31,6 +31,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,12 +80,15 @@ def planned_installs(repo: str | Path, python: str | Path = sys.executable) -> d
     """{normalized name: version} of what ``pip install -e repo`` would install, asked of pip
     without changing anything (``--dry-run --report``). An installed version that satisfies its
     range is not in it: pip keeps it."""
-    command = [str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-",
-               "--disable-pip-version-check", "-e", str(repo)]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"pip cannot install {repo} here:\n{result.stderr.strip()[-3000:]}")
-    report = json.loads(result.stdout[result.stdout.index("{"):])
+    # The report goes to a file: on stdout, pip colours it when a Jupyter kernel asks for colours.
+    with tempfile.TemporaryDirectory() as folder:
+        report_file = Path(folder) / "report.json"
+        command = [str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", str(report_file),
+                   "--disable-pip-version-check", "-e", str(repo)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0 or not report_file.is_file():
+            raise SystemExit(f"pip cannot install {repo} here:\n{result.stderr.strip()[-3000:]}")
+        report = json.loads(report_file.read_text())
     return {normalize(item["metadata"]["name"]): item["metadata"]["version"] for item in report["install"]}
 
 
@@ -106,7 +110,13 @@ def _run(what: str, command: list[str], cwd: Path, required: bool = True) -> boo
     """Run one step, its output shown as it comes; False (or SystemExit when ``required``) if it failed."""
     print(f"--- {what}", flush=True)
     start = time.perf_counter()
-    ok = subprocess.run(command, cwd=cwd).returncode == 0
+    # The output is read and printed here, line by line: a kernel (Colab's) shows what this
+    # process prints, not always what a child writes to the terminal.
+    with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          bufsize=1) as process:
+        for line in process.stdout:
+            print(line, end="", flush=True)
+    ok = process.returncode == 0
     print(f"--- {what}: {'done' if ok else 'FAILED'} ({time.perf_counter() - start:.0f} s)", flush=True)
     if not ok and required:
         raise SystemExit(f"Colab setup stopped: {what} failed (its output is above).")
