@@ -24,6 +24,7 @@ It writes what it did to data/cache/colab_setup.json; a second run with the same
 from __future__ import annotations
 
 import argparse
+import codecs
 import hashlib
 import importlib
 import json
@@ -84,7 +85,7 @@ def planned_installs(repo: str | Path, python: str | Path = sys.executable) -> d
     with tempfile.TemporaryDirectory() as folder:
         report_file = Path(folder) / "report.json"
         command = [str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", str(report_file),
-                   "--disable-pip-version-check", "-e", str(repo)]
+                   "--disable-pip-version-check", "--no-color", "-e", str(repo)]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0 or not report_file.is_file():
             raise SystemExit(f"pip cannot install {repo} here:\n{result.stderr.strip()[-3000:]}")
@@ -110,12 +111,14 @@ def _run(what: str, command: list[str], cwd: Path, required: bool = True) -> boo
     """Run one step, its output shown as it comes; False (or SystemExit when ``required``) if it failed."""
     print(f"--- {what}", flush=True)
     start = time.perf_counter()
-    # The output is read and printed here, line by line: a kernel (Colab's) shows what this
-    # process prints, not always what a child writes to the terminal.
-    with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          bufsize=1) as process:
-        for line in process.stdout:
-            print(line, end="", flush=True)
+    # The output is read and printed here as it comes: a kernel (Colab's) shows what this process
+    # prints, not always what a child writes to the terminal. Raw, so that a progress bar's "\r"
+    # redraws its line instead of adding one.
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as process:
+        for chunk in iter(lambda: process.stdout.read1(1 << 16), b""):
+            sys.stdout.write(decoder.decode(chunk))
+            sys.stdout.flush()
     ok = process.returncode == 0
     print(f"--- {what}: {'done' if ok else 'FAILED'} ({time.perf_counter() - start:.0f} s)", flush=True)
     if not ok and required:
@@ -158,7 +161,8 @@ def setup(repo: str | Path = REPO_ROOT, python: str | Path = sys.executable, all
     print(f"Colab setup: {len(added)} packages to add, {len(upgraded)} to change"
           + (": " + ", ".join(f"{n} {a} -> {b}" for n, (a, b) in sorted(upgraded.items())) if upgraded else ""))
     _run("pip install -e (pyproject.toml's ranges; a few minutes, quiet)",
-         [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-e", str(repo)], repo)
+         [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-color", "--quiet", "-e",
+          str(repo)], repo)
     after = installed_versions(python)
     changed = {name: (before[name], after.get(name)) for name in PROTECTED
                if name in before and after.get(name) != before[name]}
