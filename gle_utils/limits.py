@@ -34,7 +34,10 @@ class CappedRun:
 
     seconds: float  # wall time
     cpu_seconds: float  # CPU time (user + system) of the command and the processes it waited for
-    peak_gb: float  # the largest resident set of the command or any process it waited for
+    # The largest resident set of the command or any process it waited for. The kernel counts a
+    # forked child from the size of the process that forked it, so this is never below the
+    # caller's own size at the start (about 0.3 GB for tools/benchmark.py).
+    peak_gb: float
     exit_code: int  # the command's; negative: killed by that signal
     killed_at_cap: bool  # the kernel killed a process of it for going over the memory cap
 
