@@ -24,6 +24,7 @@ GLE_CHECK_PYTHONS=1 is set (pytest -m slow).
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -36,8 +37,17 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import colab_setup  # noqa: E402  (tools/colab_setup.py: the setup the Colab simulation runs)
+
+def _load_colab_setup():
+    """tools/colab_setup.py (the setup the Colab simulation runs), loaded from its file: sys.path
+    stays as it was."""
+    spec = importlib.util.spec_from_file_location("colab_setup", Path(__file__).resolve().parent / "colab_setup.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+colab_setup = _load_colab_setup()
 
 __all__ = ["COLAB_PYTHON", "COLAB_PREINSTALLED", "PYTHONS", "REPORTED", "Result", "Step", "check_colab",
            "check_python", "dependency_ranges", "find_python", "lower_bounds", "main", "markdown_table",
@@ -423,11 +433,11 @@ def markdown_table(results: list[Result]) -> str:
     names = []
     for result in results:
         names += [s.name for s in result.steps if s.name not in names and s.name != "venv"]
-    rows = ["| Python | resolved | " + " | ".join(names) + " | total |",
+    rows = ["| " + " | ".join(["Python", "resolved", *names, "total"]) + " |",
             "|---|---|" + "---|" * len(names) + "---:|"]
     for result in results:
         if result.skipped:
-            rows.append(f"| {result.label} | {result.skipped} |" + " |" * len(names) + " |")
+            rows.append("| " + " | ".join([result.label, result.skipped, *[""] * len(names), ""]) + " |")
             continue
         resolved = ", ".join(f"{n} {v}" for n, v in result.versions.items()
                              if n in ("tensorflow", "keras", "numpy", "pandas", "scikit-learn"))

@@ -53,6 +53,19 @@ SIMULATE_VARIABLE = "GLE_SIMULATE_COLAB"
 STATE_FILE = Path("data") / "cache" / "colab_setup.json"
 
 
+# What binder/postBuild runs for the whole-image member's weights; a failure is one line, not a traceback.
+FETCH_IMAGENET_VGG16 = """\
+import os
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+try:
+    keras.applications.VGG16(include_top=False, weights="imagenet")
+except Exception as error:
+    raise SystemExit(f"ImageNet VGG16 weights not fetched: {error}")
+print("ImageNet VGG16 weights: ready")
+"""
+
+
 def normalize(name: str) -> str:
     """A distribution's name as pip compares it (PEP 503): 'Scikit_Learn' -> 'scikit-learn'."""
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -173,10 +186,8 @@ def setup(repo: str | Path = REPO_ROOT, python: str | Path = sys.executable, all
     if fetch:
         weights["backbones"] = _run("the backbones' weights (python -m gle_utils.backbones)",
                                     [str(python), "-m", "gle_utils.backbones"], repo, required=False)
-        weights["imagenet_vgg16"] = _run(
-            "Keras's ImageNet VGG16 weights (the whole-image member)",
-            [str(python), "-c", "import keras; keras.applications.VGG16(include_top=False, weights='imagenet')"],
-            repo, required=False)
+        weights["imagenet_vgg16"] = _run("Keras's ImageNet VGG16 weights (the whole-image member)",
+                                         [str(python), "-c", FETCH_IMAGENET_VGG16], repo, required=False)
         if not all(weights.values()):
             print("Some weights were not fetched: the notebooks use their offline stand-ins there and say so.")
     state = {"pyproject_sha256": _fingerprint(repo), "python": str(python),
