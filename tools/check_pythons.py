@@ -114,6 +114,14 @@ class Result:
 
 # ---- what pyproject.toml asks for ----------------------------------------------------------------
 
+
+def _clean_up(work: Path, keep, result) -> None:
+    """Remove a check's temporary folder, or (with --keep) say where it was kept."""
+    if keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        result.notes.append(f"kept in {work}")
+
 def dependency_ranges(pyproject: Path = PYPROJECT, extras: tuple[str, ...] = ()) -> list[str]:
     """pyproject.toml's dependencies (and those of ``extras``), as written: 'numpy>=2.2.6,<3', ..."""
     project = tomllib.loads(Path(pyproject).read_text())["project"]
@@ -308,10 +316,7 @@ def check_python(version: str, *, floor: bool = False, source: Path = REPO_ROOT,
                                                else "(no answer line)"))
         return result
     finally:
-        if keep is None:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            result.notes.append(f"kept in {work}")
+        _clean_up(work, keep, result)
 
 
 def _why_not_installable(output: str) -> str:
@@ -420,10 +425,7 @@ def check_colab(*, source: Path = REPO_ROOT, keep: Path | None = None, python: P
                                        "notebook 03")
         return result
     finally:
-        if keep is None:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            result.notes.append(f"kept in {work}")
+        _clean_up(work, keep, result)
 
 
 # ---- reporting ------------------------------------------------------------------------------------
