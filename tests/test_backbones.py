@@ -327,6 +327,24 @@ def test_offline_without_weights_says_what_to_do_and_auto_falls_back(tmp_path, m
     assert backbones.vggface_weights_path(include_top=False) == cached  # found, not downloaded
 
 
+def test_auto_never_starts_a_download_and_vggface_does(tmp_path, monkeypatch):
+    """"auto" takes VGGFace only when its file is already here (a notebook cell never starts a
+    580 MB download, and Binder, whose postBuild does not fetch it, stays on the offline backbone)."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    asked = []
+
+    def download_url(url, target, **_):
+        asked.append(url)
+        raise downloads.DownloadError("no network in this test")
+
+    monkeypatch.setattr(downloads, "download_url", download_url)
+    assert backbones.get_backbone("auto").name == "faceid-resnet"
+    assert asked == []
+    with pytest.raises(backbones.WeightsUnavailable):
+        backbones.get_backbone("vggface")
+    assert [url.rsplit("/", 1)[1] for url in asked] == ["rcmalli_vggface_tf_vgg16.h5"]
+
+
 # --- faceid-resnet: the port is right ---------------------------------------------------------
 
 def _photos_with_faces(tmp_path):

@@ -1,5 +1,7 @@
 """The simulated downloads: true layout, random values, and used only behind both locks."""
 
+from pathlib import Path
+
 import h5py
 import numpy as np
 import pytest
@@ -73,8 +75,11 @@ def test_keras_itself_loads_the_simulated_imagenet_file(tmp_path, monkeypatch):
 
 
 def test_environment_keeps_everything_under_its_root(tmp_path, monkeypatch):
-    monkeypatch.setattr(simulate, "write_online_weights", lambda home: home.mkdir(parents=True))
+    monkeypatch.setattr(simulate, "write_online_weights", lambda home: (home / "written").touch())
     settings = simulate.environment(tmp_path / "sim", cache_from=tmp_path / "user_cache")
     assert settings[downloads.SIMULATION_SWITCH] == "1"
     assert all(value.startswith(str(tmp_path / "sim")) for name, value in settings.items()
                if name != downloads.SIMULATION_SWITCH)
+    assert (Path(settings["KERAS_HOME"]) / "written").exists()
+    bare = simulate.environment(tmp_path / "bare", cache_from=tmp_path / "user_cache", weights=False)
+    assert list(Path(bare["KERAS_HOME"]).iterdir()) == []  # a fresh Binder: no online weights

@@ -5,6 +5,7 @@
     python tools/benchmark.py --warm-only              # skip the cold pass (uses your cache)
     python tools/benchmark.py --binder                 # Binder's path and limits (make bench-binder)
     python tools/benchmark.py --binder notebooks/03_*.ipynb   # only those notebooks, same limits
+    python tools/benchmark.py --binder --online notebooks/03_*.ipynb   # with the online weights (simulated)
 
 Cold: the series runs on an empty cache that holds only what a clean clone's `make data`
 puts there (the demo set and the package downloads), so every detection, feature and model is
@@ -16,13 +17,15 @@ and fills your cache, which is keyed by content).
 Run on every notebook, it also rewrites each notebook's "**Time:**" line from the same figures
 (and the student versions, which copy it), so the series' headers never quote an older run.
 
---binder: what a student on mybinder.org meets, here. The online paths run on simulated
-weights (``gle_utils.simulate``: VGGFace and ImageNet VGG16 of the true size, RANDOM values),
-so ``auto`` picks VGGFace and 07 trains the VGG16 head; each step runs under Binder's limits
-(``gle_utils.limits``: a hard 2 GB memory cap that kills, one core): binder/postBuild's
-feature precompute, every notebook (on the cache postBuild left), and ``predict``'s first
-call. A step killed at the cap is that step's failure; the others still run. The README's
-Binder table is rewritten from it.
+--binder: what a student on mybinder.org meets, here, under Binder's limits (``gle_utils.limits``:
+a hard 2 GB memory cap that kills, one core): binder/postBuild, every notebook (on the cache
+postBuild left), and ``predict``'s first call, each in a fresh cache and a Keras home of its own
+that holds no online weights, as on Binder (its postBuild does not fetch them). A step killed at
+the cap is that step's failure; the others still run. The README's Binder table is rewritten
+from it. With --online as well, the same steps run with VGGFace and ImageNet VGG16 present as
+simulated files (``gle_utils.simulate``: true sizes, RANDOM values), so ``auto`` picks them:
+what the paper's networks cost on Binder's core (backbone="vggface" there, or a one-core
+machine that has the weights). That table is printed, not written.
 
 Peak memory is the largest resident set of any process of the run: the kernel, or a
 subprocess the notebook starts (A1 builds VGGFace in one). It comes from the kernel's own
@@ -131,9 +134,9 @@ def binder_steps(notebooks: list[Path], work: Path, whole_session: bool) -> list
             + steps + [("predict: first call", "predict", [python, "-m", "gle_utils.predict", *map(str, photo)])])
 
 
-def binder(notebooks: list[Path], whole_session: bool = True) -> tuple[list[str], str]:
-    """Every step of a Binder session under Binder's limits, on simulated weights; -> (the steps
-    that failed or were killed at the cap, the table)."""
+def binder(notebooks: list[Path], whole_session: bool = True, online: bool = False) -> tuple[list[str], str]:
+    """Every step of a Binder session under Binder's limits, with the online weights present as
+    simulated files if ``online``; -> (the steps that failed or were killed at the cap, the table)."""
     why_not = limits.cap_available()
     if why_not:
         raise SystemExit(f"--binder needs a memory cap: {why_not}")
@@ -143,7 +146,7 @@ def binder(notebooks: list[Path], whole_session: bool = True) -> tuple[list[str]
             "|---|---:|---:|---:|---|---|"]
     with tempfile.TemporaryDirectory(prefix="gle-binder-") as tmp:
         work = Path(tmp)
-        env = dict(os.environ, **simulate.environment(work / "online"))
+        env = dict(os.environ, **simulate.environment(work / "binder-home", weights=online))
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # postBuild's pip and python
         failed = []
         for name, kind, command in binder_steps(notebooks, work, whole_session):
@@ -157,10 +160,12 @@ def binder(notebooks: list[Path], whole_session: bool = True) -> tuple[list[str]
             rows.append(f"| {name} | {run.cpu_seconds / 60:.1f} min | {run.seconds / 60:.1f} min | {run.peak_gb:.2f} GB | "
                         f"{state} | {met} (at most {minutes} min) |")
             print(rows[-1], flush=True)
-    return failed, ("\n".join(rows) + f"\n\nWritten by `make bench-binder` (tools/benchmark.py --binder) on "
-            f"{time.strftime('%Y-%m-%d')}: simulated VGGFace and ImageNet VGG16 weights (RANDOM values, true "
-            f"sizes), a hard {BINDER_MEMORY_GB:.0f} GB memory cap and {len(BINDER_CORES)} core, on a machine "
-            f"with {os.cpu_count()} CPU cores (load average {os.getloadavg()[0]:.1f} at the end).")
+    weights = ("simulated VGGFace and ImageNet VGG16 weights present (RANDOM values, true sizes)" if online
+               else "no online weights, as Binder's postBuild leaves it (the offline backbone and stand-in)")
+    return failed, ("\n".join(rows) + f"\n\nWritten by `make bench-binder` (tools/benchmark.py --binder"
+            f"{' --online' if online else ''}) on {time.strftime('%Y-%m-%d')}: {weights}, a fresh cache, a hard "
+            f"{BINDER_MEMORY_GB:.0f} GB memory cap and {len(BINDER_CORES)} core, on a machine with "
+            f"{os.cpu_count()} CPU cores (load average {os.getloadavg()[0]:.1f} at the end).")
 
 
 def write_time_lines(notebooks, cold, warm) -> None:
@@ -187,13 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook, NN_*.ipynb then A*_*.ipynb")
     parser.add_argument("--warm-only", action="store_true", help="skip the cold pass; run on your cache")
     parser.add_argument("--binder", action="store_true", help="Binder's path and limits (see above)")
+    parser.add_argument("--online", action="store_true", help="with --binder: the online weights present (simulated)")
     args = parser.parse_args(argv)
     everything = not args.notebooks
     notebooks = [p.resolve() for p in args.notebooks] or config.notebook_paths()
     if args.binder:
-        failed, text = binder(notebooks, whole_session=everything)
+        failed, text = binder(notebooks, whole_session=everything, online=args.online)
         print("\n" + text)
-        if everything:
+        if everything and not args.online:
             write_readme(text, BINDER_START, BINDER_END)
         if failed:
             print(f"failed or killed at the cap: {', '.join(failed)}", file=sys.stderr)
