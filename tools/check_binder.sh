@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # What this machine can check of Binder: a FRESH virtual environment installs exactly what binder/
 # lists (binder/requirements.txt), then a whole Binder session runs in it under Binder's limits
-# (a hard 2 GB memory cap, one core) on simulated weights: binder/postBuild, every notebook, and
-# predict's first call (tools/benchmark.py --binder; see its docstring). It fails if any step
-# fails or is killed at the cap; the targets (minutes per step) are reported in its table.
-#   bash tools/check_binder.sh                      (the whole session: about an hour on one core)
+# (a hard 2 GB memory cap, one core), as postBuild leaves it (no online weights): binder/postBuild,
+# every notebook, and predict's first call (tools/benchmark.py --binder; see its docstring). It
+# fails if any step fails or is killed at the cap; the targets (minutes per step) are in its table.
+#   bash tools/check_binder.sh                      (the whole session)
 #   bash tools/check_binder.sh notebooks/01_*.ipynb (only those notebooks, no postBuild)
+#   bash tools/check_binder.sh --online notebooks/03_*.ipynb  (with VGGFace and ImageNet, simulated)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
