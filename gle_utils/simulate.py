@@ -143,13 +143,15 @@ def write_online_weights(keras_home: str | Path, seed: int = config.SEED, fill: 
     return paths
 
 
-def environment(root: str | Path, cache_from: Path = config.CACHE_DIR, weights: bool = True) -> dict[str, str]:
+def environment(root: str | Path, cache_from: Path = config.CACHE_DIR, weights: bool = True,
+                shared: tuple[str, ...] = ("packages", "real_photos")) -> dict[str, str]:
     """Settings of a process that takes the online paths on simulated weights, all under ``root``.
 
     Writes the weight files under root/keras (none without ``weights``: a fresh machine that has
     not fetched them, as Binder) and makes root/cache a cache of its own, which shares only the
-    package downloads of ``cache_from`` (links; this machine cannot download them again): the
-    demo set, every detection, feature and model is computed again, as on a fresh Binder.
+    ``shared`` folders of ``cache_from`` (links; by default the package downloads, which this
+    machine cannot download again): the demo set, every detection, feature and model is
+    computed again, as on a fresh Binder.
     """
     root = Path(root).absolute()
     (root / "keras").mkdir(parents=True, exist_ok=True)
@@ -157,7 +159,7 @@ def environment(root: str | Path, cache_from: Path = config.CACHE_DIR, weights: 
         write_online_weights(root / "keras")
     cache = root / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    for name in ("packages", "real_photos"):
+    for name in shared:
         if (cache_from / name).exists() and not (cache / name).exists():
             (cache / name).symlink_to((cache_from / name).resolve())
     return {SIMULATION_SWITCH: "1", "KERAS_HOME": str(root / "keras"), "GLE_CACHE_DIR": str(cache),

@@ -18,9 +18,11 @@ Run on every notebook, it also rewrites each notebook's "**Time:**" line from th
 (and the student versions, which copy it), so the series' headers never quote an older run.
 
 --binder: what a student on mybinder.org meets, here, under Binder's limits (``gle_utils.limits``:
-a hard 2 GB memory cap that kills, one core): binder/postBuild, every notebook (on the cache
-postBuild left), and ``predict``'s first call, each in a fresh cache and a Keras home of its own
-that holds no online weights, as on Binder (its postBuild does not fetch them). A step killed at
+a hard 2 GB memory cap that kills, one core): binder/postBuild, then every notebook in order,
+on the cache postBuild and the notebooks before it filled (as in a student's session), in a
+fresh cache and a Keras home that holds no online weights, as on Binder (its postBuild does not
+fetch them); then ``predict``'s first call, in a fresh cache of its own that holds only the
+demo set, so that it trains from nothing. A step killed at
 the cap is that step's failure; the others still run. The README's Binder table is rewritten
 from it. With --online as well, the same steps run with VGGFace and ImageNet VGG16 present as
 simulated files (``gle_utils.simulate``: true sizes, RANDOM values), so ``auto`` picks them:
