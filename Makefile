@@ -7,6 +7,8 @@
 #   make test-fast   the unit tests only (skips what is marked slow: every notebook run), a few minutes
 #   make bench       per notebook: cold and warm wall time, peak memory; writes the README's Timings table
 #   make bench-binder  a Binder session here: simulated weights, 2 GB cap, 1 core; the README's Binder table
+#   make site        the course website in _build/html (a Jupyter Book of the executed notebooks)
+#   make browser     install headless Chromium for tests/test_site.py (Debian's package; as root)
 # Options: make run DATASET=gaf DATA_DIR=/path/to/GAF   (writes to runs/gaf/, figures included)
 #          make run JOBS=1                                 (one notebook at a time; default: two)
 
@@ -73,3 +75,17 @@ check-pythons: setup
 
 check-colab: setup
 	$(BIN)/python tools/check_pythons.py --colab
+
+# The course website: a Jupyter Book of the committed, executed notebooks (none is run), in
+# _build/html/ (git-ignored); then every link of it is followed (tools/build_site.py).
+.PHONY: site browser
+site: setup
+	$(BIN)/python tools/build_site.py
+
+# tests/test_site.py opens the site in headless Chromium: Debian's package, installed here when it
+# is missing and this runs as root with apt-get (CI); otherwise this says what to install.
+browser:
+	@if command -v chromium >/dev/null; then echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else echo "tests/test_site.py needs headless Chromium: sudo apt-get install chromium (Debian, Ubuntu)" >&2; fi

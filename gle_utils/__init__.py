@@ -22,6 +22,7 @@
     plots       save_fig() and shared plot settings
     exercises   the notebooks' exercises: course and student versions (nbgrader), checks/
     runner      executes the notebooks (make run, the notebook tests)
+    site        the course website (make site): a Jupyter Book of the executed notebooks
 
 Each module's ``__all__`` lists what it offers; names starting with ``_`` are its own.
 """

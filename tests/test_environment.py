@@ -35,9 +35,16 @@ def test_environment_yml_has_the_same_pins():
     assert sorted(listed) == sorted(requirement_pins()), "run: python tools/sync_pins.py"
 
 
-def test_binder_has_the_same_pins():
+def test_binder_has_the_same_pins_but_the_websites():
     binder = sync_pins.pins((REPO_ROOT / "binder" / "requirements.txt").read_text())
-    assert sorted(binder) == sorted(requirement_pins()), "run: python tools/sync_pins.py"
+    for_binder = sync_pins.binder_pins((REPO_ROOT / "requirements.txt").read_text())
+    assert sorted(binder) == sorted(for_binder), "run: python tools/sync_pins.py"
+    import tomllib
+
+    site_only = {_canonical(pin.split("==")[0]) for pin in set(requirement_pins()) - set(for_binder)}
+    extra = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["site"]
+    assert site_only == {_canonical(re.split(r"[<>=!~ ]", r)[0]) for r in extra}, (
+        f"requirements.txt's part from {sync_pins.SITE_ONLY!r} on pins pyproject.toml's `site` extra, no more, no less")
 
 
 def test_installed_versions_match_the_pins():

@@ -11,6 +11,10 @@ stand outside that chain: their links go back to the notebook they extend (the l
 in their "**Prerequisites:**" line) and to the index. The README's list of notebooks, between
 the markers below, is written from each notebook's title (its first "# " heading), appendices last.
 
+The course website (``make site``, gle_utils.site) takes its table of contents from the same list,
+``config.notebook_paths()``, at build time, and hides the navigation cells written here: the book
+has its own previous/next links and launch buttons.
+
 It also writes each notebook's reading time, by one rule (``read_minutes``): the words of its
 markdown and code cells (not their outputs, not the navigation cells, not the "**Time:**" sentence
 itself, whose "to run, ..." part `make bench` rewrites) divided by ``WORDS_PER_MINUTE``, rounded up

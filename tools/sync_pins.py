@@ -1,18 +1,31 @@
 """Copy the pins of requirements.txt (the one place they are edited) into environment.yml and binder/.
 
     python tools/sync_pins.py          # rewrite the copies
-tests/test_environment.py fails when a copy has drifted from requirements.txt.
+tests/test_environment.py fails when a copy has drifted from requirements.txt. Binder gets every pin
+but the course website's (the last lines of requirements.txt, from ``SITE_ONLY`` on): students run
+the notebooks there, not the book's build or its browser test.
 """
 
 from gle_utils.config import REPO_ROOT
 
 PYTHON_VERSION = "3.11"
+# The comment that opens requirements.txt's last part: the website's pins, which Binder leaves out.
+SITE_ONLY = "# The course website"
 
 
 def pins(text: str) -> list[str]:
     """The 'name==version' lines of a requirements file, without comments."""
     lines = (line.split("#")[0].strip() for line in text.splitlines())
     return [line for line in lines if "==" in line]
+
+
+def binder_pins(text: str) -> list[str]:
+    """The pins Binder installs: those of requirements.txt before its ``SITE_ONLY`` comment.
+
+    >>> binder_pins("numpy==2.1.0\\n# The course website, from here on\\njupyter-book==1.0.4\\n")
+    ['numpy==2.1.0']
+    """
+    return pins(text.split("\n" + SITE_ONLY, 1)[0])
 
 
 def environment_yml(requirements: list[str]) -> str:
@@ -33,11 +46,12 @@ def binder_requirements(requirements: list[str]) -> str:
 
 
 def main() -> None:
-    requirements = pins((REPO_ROOT / "requirements.txt").read_text())
+    text = (REPO_ROOT / "requirements.txt").read_text()
+    requirements, for_binder = pins(text), binder_pins(text)
     (REPO_ROOT / "environment.yml").write_text(environment_yml(requirements))
-    (REPO_ROOT / "binder" / "requirements.txt").write_text(binder_requirements(requirements))
+    (REPO_ROOT / "binder" / "requirements.txt").write_text(binder_requirements(for_binder))
     (REPO_ROOT / "binder" / "runtime.txt").write_text(f"python-{PYTHON_VERSION}\n")
-    print(f"wrote {len(requirements)} pins to environment.yml and binder/requirements.txt")
+    print(f"wrote {len(requirements)} pins to environment.yml and {len(for_binder)} to binder/requirements.txt")
 
 
 if __name__ == "__main__":
