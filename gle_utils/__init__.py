@@ -27,6 +27,7 @@
 Each module's ``__all__`` lists what it offers; names starting with ``_`` are its own.
 """
 
+import importlib.metadata
 import os
 
 # TensorFlow's C++ start-up lines ("All log messages before absl::InitializeLog()", "oneDNN
@@ -39,4 +40,9 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"
+# The version is written once, in pyproject.toml; this reads it from the installed package's
+# metadata (`make setup` reinstalls the package when pyproject.toml changes).
+try:
+    __version__ = importlib.metadata.version("gle-utils")
+except importlib.metadata.PackageNotFoundError:  # imported from a folder where it was never installed
+    __version__ = "unknown"

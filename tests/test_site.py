@@ -1,4 +1,5 @@
-"""The course website (``make site``, gle_utils.site) checked in a real browser.
+"""The course website (``make site``, gle_utils.site) checked in a real browser; the citation file,
+the changelog and the version.
 
 The site is built once for this file, into a temporary folder, with every connection to another
 machine refused (a fetch at build time fails the test). A local server on 127.0.0.1 serves it, and
@@ -13,14 +14,18 @@ tracebacks.
 import base64
 import io
 import json
+import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
+import tomllib
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import version
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -28,14 +33,18 @@ import nbformat
 import pytest
 from PIL import Image
 
+import gle_utils
 from gle_utils import site
-from gle_utils.config import REPO_ROOT, REPOSITORY
+from gle_utils.config import CACHE_DIR, REPO_ROOT, REPOSITORY
 
 # Debian's Chromium; tests/test_site.py needs it (`make browser` installs it, as root).
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 INSTALL_HINT = "install Debian's chromium package: `make browser` (as root), or `sudo apt-get install chromium`"
 # The pages opened in the browser: the landing page and two notebooks with many figures.
 BROWSER_PAGES = ["index.html", "notebooks/02_face_detection.html", "notebooks/07_weighted_ensemble.html"]
+# cffconvert (the CITATION.cff checker) needs jsonschema < 4, older than the project's: it is
+# installed apart, into the cache, and run without the project's packages.
+CFFCONVERT = "cffconvert==2.0.0"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,10 +291,47 @@ def test_a_broken_link_fails_with_the_page_and_the_link(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Alt texts
+# Alt texts, citation, changelog, version
 # ---------------------------------------------------------------------------------------------
 
 def test_every_image_of_the_readme_has_an_alt_text():
     readme = (REPO_ROOT / "README.md").read_text()
     empty = re.findall(r"!\[\s*\]\(([^)]*)\)", readme) + re.findall(r"<img(?![^>]*\balt=\"[^\"]+\")[^>]*>", readme)
     assert empty == [], f"README images without an alt text: {empty}"
+
+
+def test_the_version_is_written_once_in_pyproject_and_the_changelog_describes_it():
+    wanted = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert gle_utils.__version__ == version("gle-utils") == wanted, (
+        "the installed metadata is older than pyproject.toml: run `make setup`")
+    assert not re.search(r"__version__\s*=\s*[\"']\d", (REPO_ROOT / "gle_utils" / "__init__.py").read_text()), (
+        "gle_utils/__init__.py writes a version number: it reads pyproject.toml's from the metadata")
+    changelog = (REPO_ROOT / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[?{re.escape(wanted)}\]?", changelog, re.M), f"CHANGELOG.md has no section for {wanted}"
+    citation = (REPO_ROOT / "CITATION.cff").read_text()
+    assert re.search(rf"^version: \"?{re.escape(wanted)}\"?$", citation, re.M), "CITATION.cff names another version"
+    assert f"repository-code: \"https://github.com/{REPOSITORY}\"" in citation, (
+        "CITATION.cff's repository-code is not config.REPOSITORY's")
+
+
+def _cffconvert() -> list[str]:
+    """The command that runs cffconvert, installed once into the cache (its own folder, run with
+    python -S so that none of the project's packages is seen)."""
+    target = CACHE_DIR / "tools" / CFFCONVERT.replace("==", "-")
+    if not (target / ".installed").is_file():
+        shutil.rmtree(target, ignore_errors=True)
+        # (--no-warn-conflicts: pip would compare the folder with the project's own packages)
+        installed = subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                                    "--no-warn-conflicts", "--target", str(target), CFFCONVERT],
+                                   capture_output=True, text=True)
+        assert installed.returncode == 0, f"pip could not install {CFFCONVERT}:\n{installed.stderr}"
+        (target / ".installed").write_text(CFFCONVERT + "\n")
+    return [sys.executable, "-S", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); "
+            "from cffconvert.cli.cli import cli; sys.exit(cli())"]
+
+
+def test_citation_cff_passes_cffconvert_validate():
+    result = subprocess.run(_cffconvert() + ["--validate", "--infile", str(REPO_ROOT / "CITATION.cff")],
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
+    assert result.returncode == 0, (result.stdout + result.stderr)[:2000]  # (the schema follows the error)
+    assert "valid according to schema" in result.stdout, result.stdout
