@@ -13,6 +13,7 @@ A model folder that is damaged or hostile: tests/test_model_folder.py.
 
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -442,3 +443,13 @@ def test_exit_codes_mean_one_thing_each(model_dir, photos, tmp_path, capsys, mon
     unwritable = tmp_path / "-dash.png" / "x.csv"  # inside a file
     code, _, err = run_main(capsys, photos["astronaut"], "--model-dir", model_dir, "--csv", unwritable)
     assert code == 2 and "error: cannot write" in err
+
+
+def test_the_first_calls_announced_minutes_are_those_the_binder_table_measured():
+    """The message before the first call's training quotes TRAINING_MINUTES_ONE_CORE: it must be the
+    README's measured CPU time of that call on one core (`make bench-binder`), rounded up."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    table = readme[readme.index("<!-- binder:start -->"):readme.index("<!-- binder:end -->")]
+    row = re.search(r"^\| predict: first call \| ([\d.]+) min \|", table, re.M)
+    assert row, "the README's Binder table has no row for predict's first call"
+    assert predict.TRAINING_MINUTES_ONE_CORE == math.ceil(float(row.group(1)))
