@@ -6,9 +6,9 @@
 # For daily work:
 #   make test-fast   the unit tests only (skips what is marked slow: every notebook run), a few minutes
 #   make bench       per notebook: cold and warm wall time, peak memory; writes the README's Timings table
-#   make bench-binder  a Binder session here: simulated weights, 2 GB cap, 1 core; the README's Binder table
+#   make bench-binder  a Binder session here as postBuild leaves it: 2 GB cap, 1 core; the README's Binder table
 #   make site        the course website in _build/html (a Jupyter Book of the executed notebooks)
-#   make browser     install headless Chromium for tests/test_site.py (Debian's package; as root)
+#   make browser     install headless Chromium for tests/test_site.py (Debian's package; as root; make test does)
 # Options: make run DATASET=gaf DATA_DIR=/path/to/GAF   (writes to runs/gaf/, figures included)
 #          make run JOBS=1                                 (one notebook at a time; default: two)
 
@@ -38,7 +38,7 @@ data: setup
 run: data
 	$(BIN)/python tools/run_notebooks.py --jobs $(JOBS) --dataset $(DATASET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-test: data
+test: browser data
 	$(BIN)/python -m pytest tests gle_utils --doctest-modules $(NOTEBOOKS) --nbval-lax --nbval-current-env \
 		-n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
