@@ -92,12 +92,13 @@ def title_of(notebook) -> str:
 
 
 def paper_part(notebook, width: int = 100) -> str:
-    """What of the paper a notebook reproduces: its '**Paper:** ...' paragraph, shortened."""
+    """What of the paper a notebook reproduces: its '**Paper:** ...' paragraph, shortened, its links
+    kept as plain text (they point from notebooks/, and a cut could split one)."""
     for cell in notebook.cells:
         match = re.search(r"^\*\*Paper:\*\*\s*(.+?)(?:\n\s*\n|\Z)", cell.source, re.M | re.S) \
             if cell.cell_type == "markdown" else None
         if match:
-            text = " ".join(match.group(1).split())
+            text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", " ".join(match.group(1).split()))
             return text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " …"
     return ""
 
