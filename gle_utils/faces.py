@@ -51,11 +51,13 @@ import cv2
 import dlib
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
+from joblib import Parallel, cpu_count, delayed
 
+from . import config
 from .boxes import iou
 from .config import cache_path
 from .io import ImageReadError, as_rgb_array, atomic_path, file_digest, read_image, resize_longest_side
+from .progress import StageProgress
 from .registry import Registry, Weights
 
 __all__ = ["CROP_SIZE", "DETECTION_COLUMNS", "DETECTION_VERSION", "DETECTORS", "FACE_DETECTORS",
@@ -515,13 +517,16 @@ def detection_cache_name(detector: str, **settings) -> str:
                     + [f"v{DETECTION_VERSION}"])
 
 
-def _cached_record(path: Path, sha1: str, detector: str, settings: dict) -> dict:
+def _cached_record(path: Path, sha1: str, detector: str, settings: dict, detect: bool = True) -> dict | None:
     """The detections of one photo by one detector: from the cache when there, else detected
-    and written (to a temporary name first, then renamed: never a half-written file)."""
+    and written (to a temporary name first, then renamed: never a half-written file). With
+    ``detect=False``, None instead of detecting."""
     cache_file = cache_path("detections", detection_cache_name(detector, **settings), f"{sha1}.json")
     if cache_file.exists():
         with open(cache_file) as handle:
             return json.load(handle)
+    if not detect:
+        return None
     image = read_image(path)  # raises ImageReadError for a bad file
     load_detector(detector)  # a no-op after the first time; keeps loading out of the timing
     start = time.perf_counter()
@@ -534,24 +539,98 @@ def _cached_record(path: Path, sha1: str, detector: str, settings: dict) -> dict
     return record
 
 
-def _photo_record(path: Path, detector: str, settings: dict) -> dict:
-    """The detections of one photo. The paper's sequential detector is built from the HOG and
-    Haar caches, in its order: Haar runs only on a photo where HOG found nothing."""
+def _photo_record(path: Path, detector: str, settings: dict, detect: bool = True) -> dict | None:
+    """The detections of one photo (None if not cached and not ``detect``). The paper's sequential
+    detector is built from the HOG and Haar caches, in its order: Haar runs only on a photo where
+    HOG found nothing."""
     try:
         sha1 = sha1_of_file(path)
     except OSError as error:  # the PHOTO cannot be read (missing, no permission): skip it
         raise ImageReadError(f"{path}: cannot be read ({error.strerror or error})") from error
     if detector != "sequential":
-        return _cached_record(path, sha1, detector, settings)
-    hog = _cached_record(path, sha1, "hog", detector_settings("hog", upsample=settings["upsample"]))
-    if hog["faces"]:
+        return _cached_record(path, sha1, detector, settings, detect)
+    hog = _cached_record(path, sha1, "hog", detector_settings("hog", upsample=settings["upsample"]), detect)
+    if hog is None or hog["faces"]:
         return hog
-    haar = _cached_record(path, sha1, "haar", detector_settings("haar"))
-    return {**haar, "seconds": hog["seconds"] + haar["seconds"]}
+    haar = _cached_record(path, sha1, "haar", detector_settings("haar"), detect)
+    return None if haar is None else {**haar, "seconds": hog["seconds"] + haar["seconds"]}
+
+
+def _record_or_error(path: Path, detector: str, settings: dict, detect: bool = True) -> dict | str | None:
+    """``_photo_record``, with a bad photo's ImageReadError returned as its message, not raised
+    (a failed cache write still raises, and stops the run)."""
+    try:
+        return _photo_record(path, detector, settings, detect)
+    except ImageReadError as error:
+        return str(error)
+
+
+def _one_thread_each(detector: str) -> None:
+    """In a worker process: let the detector use one core, as the workers share the cores."""
+    cv2.setNumThreads(1)  # OpenCV's Haar cascade would start a thread per core
+    if detector == "mtcnn":
+        import tensorflow as tf  # MTCNN runs on TensorFlow, whose thread pools are set before they start
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(1)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:  # already started, by this worker's earlier batch
+            pass
+
+
+def _detect_in_worker(cache_dir: Path, jobs: list[tuple[int, Path]], detector: str, settings: dict) -> list[tuple]:
+    """A batch of photos detected in a worker process -> (index, record or error) pairs. The
+    worker writes each photo's cache record itself, into ``cache_dir`` (the caller's: a worker
+    is a fresh process, which would otherwise take the cache folder of its environment)."""
+    config.CACHE_DIR = Path(cache_dir)
+    _one_thread_each(detector)
+    return [(index, _record_or_error(path, detector, settings)) for index, path in jobs]
+
+
+def _worker_count(n_jobs: int | None) -> int:
+    """``n_jobs`` as a number of processes: None (or -1) one per core this process may use.
+
+    The cores are counted by ``joblib.cpu_count()``: those of the process's affinity
+    (``os.sched_getaffinity``, as ``taskset`` sets it), and no more than a container's CPU quota
+    (a Binder session sees all of its host's cores but is given about one)."""
+    if n_jobs is None or n_jobs == -1:
+        return cpu_count()
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs={n_jobs}: give a number of processes (1 or more), or None for every core")
+    return n_jobs
+
+
+def _detect_all(paths: list[Path], todo: list[int], detector: str, settings: dict, n_jobs: int | None,
+                progress: bool) -> dict[int, dict | str]:
+    """Detect the photos ``paths[i]`` for i in ``todo`` -> {i: record, or a bad photo's message}.
+
+    In this process when ``n_jobs`` is 1 or fewer than 2 photos a worker are to do (starting
+    worker processes and loading a detector in each costs seconds: it cannot pay for a few
+    photos); else in ``n_jobs`` worker processes (joblib's loky), in batches that go to
+    whichever worker is free, each worker writing its own photos' cache records.
+    """
+    workers = _worker_count(n_jobs)
+    bar = StageProgress(len(todo), f"detecting faces ({detector})", progress)
+    results = {}
+    if workers == 1 or len(todo) < 2 * workers:
+        for i in todo:
+            results[i] = _record_or_error(paths[i], detector, settings)
+            bar.update(1)
+    else:
+        # Batches small enough that every worker gets several (they balance the load, and the
+        # bar moves), large enough that handing one over costs little next to detecting it.
+        size = max(1, min(16, len(todo) // (4 * workers)))
+        batches = [[(i, paths[i]) for i in todo[start:start + size]] for start in range(0, len(todo), size)]
+        run = Parallel(n_jobs=workers, backend="loky", return_as="generator_unordered")
+        for done in run(delayed(_detect_in_worker)(config.CACHE_DIR, batch, detector, settings) for batch in batches):
+            results.update(done)
+            bar.update(len(done))
+    bar.close()
+    return results
 
 
 def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", progress: bool = True,
-                   **settings) -> pd.DataFrame:
+                   n_jobs: int | None = None, **settings) -> pd.DataFrame:
     """Run one detector over many photos -> a table with one row per face.
 
     A DEVIATION from the authors: each photo is detected as ``io.read_image`` gives it, so a
@@ -571,7 +650,16 @@ def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", pr
     Results are cached per photo under ``cache/detections/<detection_cache_name>/<sha1>.json``
     (sha1 of the file's bytes), so a second call detects nothing again, and a renamed or
     moved photo is still found in the cache. "sequential" has no cache of its own: it reads
-    (and fills) the "hog" and "haar" caches.
+    (and fills) the "hog" and "haar" caches. A killed run resumes where it stopped: the photos
+    cached are read back, the others detected.
+
+    The photos not in the cache yet are detected on every core (``n_jobs=None``): in worker
+    processes (joblib's loky), each of which detects a batch of photos at a time and writes
+    their cache records itself. Fewer than 2 photos per worker to do are detected in this
+    process instead, as with ``n_jobs=1``: starting the workers, and loading the detector in
+    each, takes seconds, which a few photos cannot pay back. The table is the same, photo for
+    photo and in the order of ``paths``, whatever ``n_jobs`` is. When more than
+    ``progress.SAY_TIME_ABOVE`` photos are to do, a line says how long they will take.
 
     Parameters
     ----------
@@ -580,7 +668,11 @@ def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", pr
     detector : str
         A name of ``DETECTORS``.
     progress : bool
-        Show a progress bar.
+        Show a progress bar (photos done, rate, time left) and the projected time.
+    n_jobs : int or None
+        Processes that detect at the same time: None uses every core this process may run on
+        (``joblib.cpu_count``: the affinity, ``os.sched_getaffinity``, within a container's CPU
+        quota), 1 detects in this process, one photo after the other.
     **settings
         The detector's settings (``detect_faces``).
 
@@ -591,18 +683,21 @@ def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", pr
         n_faces (faces in that photo), x0, y0, x1, y1 (pixels of ``io.read_image(path)``,
         x1/y1 exclusive), score, found_by (which detector found it: "hog" or "haar" for
         sequential), seconds (detection time of that photo, measured when it was first
-        detected). ``attrs["skipped"]`` lists the unreadable files as (path, reason).
+        detected, in the process that detected it). ``attrs["skipped"]`` lists the unreadable
+        files as (path, reason).
     """
     settings = detector_settings(detector, **settings)
+    paths = [Path(path) for path in paths]
+    # First what the cache holds (quick: one small file a photo), then the rest, detected.
+    records = {i: _record_or_error(path, detector, settings, detect=False) for i, path in enumerate(paths)}
+    todo = [i for i, record in records.items() if record is None]
+    records.update(_detect_all(paths, todo, detector, settings, n_jobs, progress))
     rows, skipped = [], []
-    # mininterval: a few progress updates, not hundreds, in a notebook's saved output
-    for path in tqdm(list(paths), desc=f"detecting faces ({detector})", disable=not progress, mininterval=3):
-        path = Path(path)
-        try:
-            record = _photo_record(path, detector, settings)
-        except ImageReadError as error:  # a bad photo is skipped; a failed cache write raises
-            print(f"skipped: {error}")
-            skipped.append((str(path), str(error)))
+    for index, path in enumerate(paths):
+        record = records[index]
+        if isinstance(record, str):  # a bad photo is skipped; a failed cache write raised
+            print(f"skipped: {record}")
+            skipped.append((str(path), record))
             continue
         faces = record["faces"]
         base = {"path": str(path), "detector": detector, "n_faces": len(faces), "seconds": record["seconds"]}

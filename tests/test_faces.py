@@ -14,6 +14,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 import skimage.data
 from PIL import Image
@@ -365,6 +366,36 @@ def test_sequential_over_a_dataset_uses_haar_only_where_hog_found_nothing(tmp_pa
     haar_cache = list((tmp_cache / "detections").glob("haar-*/*.json"))
     assert len(haar_cache) == 1  # only the blank photo went to Haar
     assert (table["detector"] == "sequential").all()
+
+
+def _demo_photos(n: int) -> list[Path]:
+    """The first n photos of the demo set (built on first use)."""
+    root = datasets.dataset_root("demo")
+    return [root / path for path in pd.read_csv(root / "photos.csv").path[:n]]
+
+
+@pytest.mark.parametrize("detector", ["sequential", "mtcnn"])
+def test_detection_on_two_cores_gives_the_table_of_one_core_photo_for_photo(tmp_path, monkeypatch, detector):
+    photos = _demo_photos(10)  # 5 a worker: enough that the two workers are used
+    tables, written = [], []
+    for n_jobs in (1, 2):
+        monkeypatch.setattr(config, "CACHE_DIR", tmp_path / f"cache{n_jobs}")  # an empty cache each
+        tables.append(faces.detect_dataset(photos, detector, progress=False, n_jobs=n_jobs))
+        written.append(sorted(p.relative_to(config.CACHE_DIR) for p in config.CACHE_DIR.rglob("*") if p.is_file()))
+    one, two = tables
+    assert list(dict.fromkeys(one["path"])) == [str(p) for p in photos]  # in the order asked for
+    # The same rows in the same order; only the measured seconds differ from run to run.
+    pd.testing.assert_frame_equal(one.drop(columns="seconds"), two.drop(columns="seconds"))
+    assert written[0] == written[1] and all(p.suffix == ".json" for p in written[0])  # the workers wrote them
+
+
+def test_a_few_photos_are_detected_in_this_process(tmp_path, tmp_cache, astronaut, monkeypatch):
+    astro, blank, _ = _photo_folder(tmp_path, astronaut)
+    monkeypatch.setattr(faces, "Parallel", None)  # starting worker processes would fail
+    table = faces.detect_dataset([astro, blank], "hog", progress=False, n_jobs=2)
+    assert best_iou(faces.faces_of(table, astro), ASTRONAUT_FACE) >= 0.5
+    with pytest.raises(ValueError, match="n_jobs=0"):
+        faces.detect_dataset([astro], "haar", progress=False, n_jobs=0)
 
 
 @contextmanager
