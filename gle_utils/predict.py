@@ -116,7 +116,7 @@ def _stage(photo: str, stage: str):
 
 # How long the first call's training takes on one CPU core (the Binder table of the README,
 # `make bench-binder`, measures it; a test keeps the two in step). More cores take less.
-TRAINING_MINUTES_ONE_CORE = 2
+TRAINING_MINUTES_ONE_CORE = 1
 
 
 def _train_demo_model(folder: Path, model: str, why: str) -> pipeline.GroupEmotionModel:
