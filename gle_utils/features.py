@@ -27,12 +27,11 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
-
 from . import faces, geometry
 from .config import cache_path
 from .io import ImageReadError, atomic_path, read_image
 from .networks import PASSES
+from .progress import StageProgress
 
 __all__ = ["POOLINGS", "FaceFeatures", "extract_faces", "extract_landmarks", "pool_faces"]
 
@@ -147,7 +146,7 @@ def _run(paths: list, detector: str, cache_folder: Path, describe: str,
         else:
             todo.append((str(path), entry_file))
 
-    bar = tqdm(total=len(todo), desc=describe, disable=not progress or not todo, mininterval=3)
+    bar = StageProgress(len(todo), describe, progress)  # and, for a long stage, how long it takes
     for start in range(0, len(todo), batch_photos):
         group = todo[start:start + batch_photos]
         inputs = []
@@ -209,7 +208,8 @@ def extract_faces(paths: Iterable, backbone, detector: str = "sequential", batch
         (``backbone.batch_size``) and pads the last one of each group with blank chips, so
         larger groups waste less; a killed run loses at most the group it was working on.
     progress : bool
-        Show progress bars.
+        Show progress bars, and, when more than ``progress.SAY_TIME_ABOVE`` photos are to do,
+        one line (after the first group) with their number and the time they will take.
 
     Returns
     -------

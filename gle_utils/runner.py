@@ -24,6 +24,7 @@ import nbformat
 import papermill
 
 from .config import REPO_ROOT, notebook_paths, shown_path
+from .progress import PROJECTION
 
 __all__ = ["PHOTO_NOTE", "READS_OUTPUTS", "parameter_names", "run", "run_notebook", "tidied_outputs", "tidy",
            "without_progress_bars"]
@@ -42,14 +43,18 @@ def without_progress_bars(text: str) -> str:
     """``text`` as a terminal would show it (each line after its last \\r), progress bars removed.
 
     Bars help the person who runs a notebook; in the saved notebook they are noise that also
-    changes on every run, so they are not saved.
+    changes on every run, so they are not saved. Nor is the line that says how long a stage
+    will take (``progress.PROJECTION``), for the same reason.
 
     >>> without_progress_bars("photos:  50%|#####     | 1/2 [00:01<00:01]\\r3 faces\\n")
     '3 faces\\n'
+    >>> without_progress_bars("landmarks: 600 photos to do, about 2 min in all (rate of the first 64: 5.0 photos/s)\\n")
+    ''
     """
     kept = []
     for line in text.split("\n"):
-        shown = [part for part in line.split("\r") if part and not _PROGRESS_BAR.search(part)]
+        shown = [part for part in line.split("\r")
+                 if part and not _PROGRESS_BAR.search(part) and not PROJECTION.search(part)]
         if shown:
             kept.append(shown[-1])
         elif not line:  # an empty line stays; a line of bars goes

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from skimage import data as skimage_data
 
-from gle_utils import config, faces, features
+from gle_utils import config, faces, features, progress, runner
 
 
 # --- pooling --------------------------------------------------------------------------------
@@ -186,3 +186,20 @@ def test_bad_file_is_skipped_and_reported_and_faceless_photo_pools_to_nan(face_p
         assert pooled.shape == (3, 3)
         assert not np.isnan(pooled[0]).any()
         assert np.isnan(pooled[1]).all() and np.isnan(pooled[2]).all()
+
+
+def test_a_long_stage_says_once_how_many_photos_and_how_long(face_photos, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(progress, "SAY_TIME_ABOVE", 2)  # 3 photos are "long"; GAF's thousands are
+    monkeypatch.setattr(progress, "FIRST_PHOTOS", 1)
+    features.extract_faces(face_photos, FakeBackbone(), batch_photos=1, progress=True)
+    said = [line for line in capsys.readouterr().out.splitlines() if progress.PROJECTION.search(line)]
+    assert len(said) == 2 and said[0].startswith("detecting faces (sequential): 3 photos to do, about ")
+    assert said[1].startswith("fake features: 3 photos to do")  # one line a stage, each once
+    assert runner.without_progress_bars("\n".join(said)) == ""  # never saved in a notebook
+
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "fresh")
+    features.extract_faces(face_photos, FakeBackbone(), progress=False)
+    assert capsys.readouterr().out == ""  # no progress: nothing said
+    features.extract_faces(face_photos, FakeBackbone(), progress=True)
+    assert capsys.readouterr().out == ""  # nothing to do: nothing said
