@@ -1,7 +1,7 @@
 """A run that is killed resumes from the per-photo cache: nothing half-written is left, what was
 cached is reused, and the tables come out as those of a run that was never stopped.
 
-A small folder of demo photos is detected (on every core: worker processes), then its deep
+A small folder of demo photos is detected (in two worker processes), then its deep
 features ("faceid-resnet", the offline backbone) and landmarks are extracted, in a subprocess
 with a cache of its own. It is killed (SIGKILL, the whole process group: the workers too) at a
 seeded random point during detection, run again and killed during feature extraction, then run
@@ -31,7 +31,7 @@ STAGES = f"""
 import sys
 from gle_utils import backbones, faces, features
 paths = sys.argv[1:]
-faces.detect_dataset(paths, "sequential", progress=False)
+faces.detect_dataset(paths, "sequential", progress=False, n_jobs=2)  # workers, whatever LOKY_MAX_CPU_COUNT says
 features.extract_faces(paths, backbones.get_backbone("{BACKBONE}"), batch_photos=2, progress=False)
 features.extract_landmarks(paths, progress=False)
 """
