@@ -178,12 +178,14 @@ _TINY_FACES = ("stands in for the paper's Tiny Faces detector (a ResNet-101 trai
 FACE_DETECTORS = Registry("detector")
 
 
-def _detector(name: str, *, models: tuple[Callable, ...], **description) -> Callable:
+def _detector(name: str, *, models: tuple[Callable, ...], threaded: bool = False, **description) -> Callable:
     """Register a detector function under ``name`` (``description``: the registry's label,
     about, paper, weights). ``models`` are the loaders of the models it runs, which
-    ``load_detector`` calls; they are kept on the function as ``function.models``."""
+    ``load_detector`` calls; they are kept on the function as ``function.models``.
+    ``threaded``: the detector already uses every core from one process (TensorFlow's thread
+    pools), so ``detect_dataset`` runs it in-process unless given ``n_jobs``."""
     def add(function):
-        function.models = models
+        function.models, function.threaded = models, threaded
         return FACE_DETECTORS.register(name, **description)(function)
 
     return add
@@ -346,7 +348,7 @@ def tile_grid(height: int, width: int, tile_pixels: int, overlap: int) -> list[t
     return [(int(y0), int(x0), tile_height, tile_width) for y0 in tops for x0 in lefts]
 
 
-@_detector("mtcnn", models=(_mtcnn_model,), label="MTCNN",
+@_detector("mtcnn", models=(_mtcnn_model,), threaded=True, label="MTCNN",
            about="the MTCNN cascade of three small CNNs (package mtcnn, Keras 3, weights inside)",
            paper=_TINY_FACES,
            weights=Weights("mtcnn==1.0.0", check=_PINNED, licence="MIT"))
@@ -587,13 +589,17 @@ def _detect_in_worker(cache_dir: Path, jobs: list[tuple[int, Path]], detector: s
     return [(index, _record_or_error(path, detector, settings)) for index, path in jobs]
 
 
-def _worker_count(n_jobs: int | None) -> int:
-    """``n_jobs`` as a number of processes: None (or -1) one per core this process may use.
+def _worker_count(n_jobs: int | None, detector: str) -> int:
+    """``n_jobs`` as a number of processes for ``detector``: -1 one per core this process may use;
+    None the same, or 1 for a detector that already runs on every core from one process
+    (``threaded``: more processes only add their start-up; README, "Running on GAF-size data").
 
     The cores are counted by ``joblib.cpu_count()``: those of the process's affinity
     (``os.sched_getaffinity``, as ``taskset`` sets it), and no more than a container's CPU quota
     (a Binder session sees all of its host's cores but is given about one)."""
-    if n_jobs is None or n_jobs == -1:
+    if n_jobs is None:
+        return 1 if FACE_DETECTORS[detector].part.threaded else cpu_count()
+    if n_jobs == -1:
         return cpu_count()
     if n_jobs < 1:
         raise ValueError(f"n_jobs={n_jobs}: give a number of processes (1 or more), or None for every core")
@@ -609,7 +615,7 @@ def _detect_all(paths: list[Path], todo: list[int], detector: str, settings: dic
     photos); else in ``n_jobs`` worker processes (joblib's loky), in batches that go to
     whichever worker is free, each worker writing its own photos' cache records.
     """
-    workers = _worker_count(n_jobs)
+    workers = _worker_count(n_jobs, detector)
     bar = StageProgress(len(todo), f"detecting faces ({detector})", progress)
     results = {}
     if workers == 1 or len(todo) < 2 * workers:
@@ -655,7 +661,8 @@ def detect_dataset(paths: Iterable[str | Path], detector: str = "sequential", pr
 
     The photos not in the cache yet are detected on every core (``n_jobs=None``): in worker
     processes (joblib's loky), each of which detects a batch of photos at a time and writes
-    their cache records itself. Fewer than 2 photos per worker to do are detected in this
+    their cache records itself; "mtcnn", whose TensorFlow already uses every core, stays in this
+    process unless ``n_jobs`` is given. Fewer than 2 photos per worker to do are detected in this
     process instead, as with ``n_jobs=1``: starting the workers, and loading the detector in
     each, takes seconds, which a few photos cannot pay back. The table is the same, photo for
     photo and in the order of ``paths``, whatever ``n_jobs`` is. When more than

@@ -398,6 +398,16 @@ def test_a_few_photos_are_detected_in_this_process(tmp_path, tmp_cache, astronau
         faces.detect_dataset([astro], "haar", progress=False, n_jobs=0)
 
 
+def test_mtcnn_stays_in_this_process_unless_n_jobs_is_given(tmp_path, monkeypatch):
+    """MTCNN's TensorFlow already uses every core: by default no worker processes are started."""
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(faces, "Parallel", None)  # starting worker processes would fail
+    photos = _demo_photos(6)
+    assert len(faces.detect_dataset(photos, "mtcnn", progress=False)) >= len(photos)
+    with pytest.raises(TypeError):  # asked for two processes, it tries to start them
+        faces.detect_dataset(_demo_photos(12)[6:], "mtcnn", progress=False, n_jobs=2)
+
+
 @contextmanager
 def _read_only(folder):
     """``folder`` made read-only: chmod, or for root (whom chmod does not stop) the immutable flag."""
