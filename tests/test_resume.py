@@ -124,7 +124,8 @@ def test_a_killed_run_resumes_from_the_cache_and_ends_as_an_uninterrupted_one(tm
     assert len(final) == N_PHOTOS  # every photo got its entry (a faceless one too)
 
     reference = _isolated_cache(tmp_path / "uninterrupted")
-    _run_to_the_end(reference, photos)
+    monkeypatch.setattr(config, "CACHE_DIR", reference)  # the same stages, uninterrupted, in this process
+    exec(STAGES.replace("paths = sys.argv[1:]", "paths = photos"), {"photos": photos})
     assert sorted(p.relative_to(reference) for p in reference.rglob("*.*") if "demo" not in p.parts
                   and "packages" not in p.parts) == sorted(p.relative_to(cache) for p in cache.rglob("*.*")
                                                            if "demo" not in p.parts and "packages" not in p.parts)
