@@ -404,6 +404,7 @@ def test_mtcnn_stays_in_this_process_unless_n_jobs_is_given(tmp_path, monkeypatc
     photo is answered as unreadable, at once.)"""
     monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.setattr(faces, "Parallel", None)  # starting worker processes would fail
+    monkeypatch.setattr(faces, "cpu_count", lambda: 2)  # two cores, whatever LOKY_MAX_CPU_COUNT says
     monkeypatch.setattr(faces, "_record_or_error",  # none cached; each detection answers at once
                         lambda path, *_, detect=True: f"{path}: not read in this test" if detect else None)
     photos = [tmp_path / f"photo{i}.jpg" for i in range(8)]
