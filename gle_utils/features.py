@@ -27,6 +27,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
+
 from . import faces, geometry
 from .config import cache_path
 from .io import ImageReadError, atomic_path, read_image
