@@ -1,10 +1,12 @@
 """Where things live on disk, and the one seed every notebook starts from."""
 
 import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["CACHE_DIR", "CLASSES", "FIGURES_DIR", "MODELS_DIR", "NOTEBOOKS_DIR", "REPO_ROOT", "SEED", "SPLITS",
-           "REPOSITORY", "cache_path", "keras_cache_dir", "launch_links", "notebook_paths", "notice", "shown_path"]
+           "REPOSITORY", "cache_path", "empty_cache", "keras_cache_dir", "launch_links", "notebook_paths", "notice", "shown_path"]
 
 # The repository root (this file is gle_utils/config.py).
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +47,20 @@ def cache_path(*parts: str) -> Path:
 
 
 _NOTICES_GIVEN: set[str] = set()
+
+
+@contextmanager
+def empty_cache(prefix: str = "gle-cache-"):
+    """Point ``CACHE_DIR`` at an empty temporary folder while the block runs, then back (for
+    timing a stage from nothing: benchmarks); the folder is removed afterwards."""
+    global CACHE_DIR
+    real = CACHE_DIR
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        CACHE_DIR = Path(folder)
+        try:
+            yield CACHE_DIR
+        finally:
+            CACHE_DIR = real
 
 
 def notice(text: str) -> None:

@@ -9,6 +9,7 @@ from PIL import Image
 
 from helpers import png_header_only
 
+from gle_utils import config
 from gle_utils.io import IMAGE_SUFFIXES, MAX_PIXELS, MAX_SIDE, ImageReadError, check_image, is_image_name, read_image
 
 
@@ -212,3 +213,12 @@ def test_a_cached_package_that_is_not_the_pinned_file_is_removed(tmp_path, monke
         with pytest.raises(downloads.DownloadError, match="checksum mismatch"):
             downloads.package_archive(source, sha256)
         assert not cached.exists()
+
+
+def test_empty_cache_points_the_cache_at_a_fresh_folder_and_back():
+    real = config.CACHE_DIR
+    with config.empty_cache() as folder:
+        assert config.CACHE_DIR == folder != real and not list(folder.iterdir())
+        written = config.cache_path("detections", "x.json")
+        assert written.parent.is_dir() and folder in written.parents
+    assert config.CACHE_DIR == real and not folder.exists()

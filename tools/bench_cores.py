@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,15 +25,10 @@ from gle_utils import config, datasets, faces
 def time_detection(paths: list[Path], detector: str, n_jobs: int) -> float:
     """Seconds to detect ``paths`` into an empty cache with ``n_jobs`` processes (workers started afresh)."""
     get_reusable_executor().shutdown(wait=True)
-    real = config.CACHE_DIR
-    with tempfile.TemporaryDirectory(prefix="gle-bench-") as folder:
-        config.CACHE_DIR = Path(folder)
-        try:
-            start = time.perf_counter()
-            faces.detect_dataset(paths, detector, progress=False, n_jobs=n_jobs)
-            return time.perf_counter() - start
-        finally:
-            config.CACHE_DIR = real
+    with config.empty_cache("gle-bench-"):
+        start = time.perf_counter()
+        faces.detect_dataset(paths, detector, progress=False, n_jobs=n_jobs)
+        return time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,19 +35,14 @@ def time_stages(folder: Path, n_jobs: int | None = None) -> dict[str, float]:
     """Seconds of each stage over the photos of ``folder`` (a demo-layout folder), in an empty cache."""
     paths = [str(folder / p) for p in pd.read_csv(folder / "photos.csv").path]
     net = backbones.get_backbone("faceid-resnet")
-    real = config.CACHE_DIR
     seconds = {}
-    with tempfile.TemporaryDirectory(prefix="gle-scale-cache-") as cache:
-        config.CACHE_DIR = Path(cache)
-        try:
-            for stage, run in (("detection", lambda: faces.detect_dataset(paths, progress=False, n_jobs=n_jobs)),
-                               ("landmarks", lambda: features.extract_landmarks(paths, progress=False)),
-                               ("features", lambda: features.extract_faces(paths, net, progress=False))):
-                start = time.perf_counter()
-                run()  # landmarks and features read the detections cached by the stage before
-                seconds[stage] = time.perf_counter() - start
-        finally:
-            config.CACHE_DIR = real
+    with config.empty_cache("gle-scale-cache-"):
+        for stage, run in (("detection", lambda: faces.detect_dataset(paths, progress=False, n_jobs=n_jobs)),
+                           ("landmarks", lambda: features.extract_landmarks(paths, progress=False)),
+                           ("features", lambda: features.extract_faces(paths, net, progress=False))):
+            start = time.perf_counter()
+            run()  # landmarks and features read the detections cached by the stage before
+            seconds[stage] = time.perf_counter() - start
     return seconds
 
 
