@@ -114,9 +114,8 @@ def _stage(photo: str, stage: str):
         raise PredictionError(photo, stage, error) from error
 
 
-# At most how long the first call's training takes on one CPU core: the Binder table of the README
-# (`make bench-binder`) measured 0.9 min, and the same step in this repository's own environment
-# 1.5-1.6 min; a test keeps the constant within 2 min above the table's figure. More cores take less.
+# At most how long the first call's training takes on one CPU core: the README's Binder table
+# (`make bench-binder`) measures it, and a test keeps this within 2 min above that figure.
 TRAINING_MINUTES_ONE_CORE = 2
 
 
@@ -124,8 +123,9 @@ def _train_demo_model(folder: Path, model: str, why: str) -> pipeline.GroupEmoti
     """Train ``model`` on the demo set with the offline networks, whatever weights this machine
     has: the model whose accuracy the README gives, in the same minutes everywhere."""
     photos = load_dataset("demo", verbose=False)
+    n_used = int(photos.split.isin(["train", "val"]).sum())  # members on train, weights on val
     print(f"No usable saved model in {config.shown_path(folder)} ({why}): training the {model!r} model on the "
-          f"{len(photos)} demo photos now, once: up to about {TRAINING_MINUTES_ONE_CORE} min on one CPU core, less on "
+          f"{n_used} train and val photos of the demo set now, once: up to about {TRAINING_MINUTES_ONE_CORE} min on one CPU core, less on "
           "more (progress bars below). Notebook 07 trains the paper's and shows how well it does.",
           file=sys.stderr, flush=True)
     trained, _ = pipeline.train_model(photos, model, backbone="faceid-resnet", whole_image="offline",

@@ -158,7 +158,7 @@ def test_each_demo_model_is_trained_and_saved_once_when_none_is_saved(model_dir,
     # the offline networks, whatever weights the machine has: the model the README measured
     assert calls[0]["backbone"] == "faceid-resnet" and calls[0]["whole_image"] == "offline"
     said = capsys.readouterr().err
-    assert f"training the {pipeline.DEFAULT_MODEL!r} model on the 600 demo photos now" in said
+    assert f"training the {pipeline.DEFAULT_MODEL!r} model on the 450 train and val photos of the demo set now" in said
     assert f"up to about {predict.TRAINING_MINUTES_ONE_CORE} min on one CPU core" in said
     assert predict.load_model() is first and len(calls) == 1  # loaded once per process
     paper = predict.load_model(model="paper")
