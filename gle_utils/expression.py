@@ -261,7 +261,8 @@ class ExpressionBackbone(Backbone):
     """
 
     labels: tuple[str, ...]
-    # 8 chips a batch, not 32: the same features to the bit (no layer mixes the chips of a batch;
+    # 8 chips a batch, not 32: the same features (no layer mixes the chips of a batch; on some
+    # CPUs the convolutions' kernels, picked by batch size, change the last bits of a float32:
     # tests/test_expression.py checks it), with a quarter of the activations in memory at once.
     batch_size = 8
     xla = False  # on a CPU, XLA runs these networks' depthwise and separable convolutions slowly

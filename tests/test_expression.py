@@ -174,11 +174,14 @@ def test_every_expression_network_can_vote_zero_shot(entry):
 @pytest.mark.parametrize("name", expression.EXPRESSION_BACKBONES)
 def test_the_batch_size_changes_no_feature(name, real_faces):
     # The expression networks run 8 chips a batch (less memory); no layer mixes the chips of a
-    # batch, so any batch size gives the same features, to the bit.
+    # batch, so any batch size gives the same features. Not always to the bit: on an AMD EPYC
+    # (AVX2) the kernels TensorFlow picks by batch size changed the last bits of some (relative
+    # differences below 2e-7: float32 rounding); on this project's earlier machines, none.
     backbone = backbones.get_backbone(name)
     chips = chips_of(backbone, real_faces)
     small, large = (backbone.features(chips, batch_size=size, progress=False) for size in (backbone.batch_size, 32))
-    assert all(np.array_equal(small[set_name], large[set_name]) for set_name in backbone.feature_sets)
+    for set_name in backbone.feature_sets:
+        np.testing.assert_allclose(small[set_name], large[set_name], rtol=1e-5, atol=1e-6, err_msg=set_name)
 
 
 def test_valence_mapping_is_the_one_written_out():
