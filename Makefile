@@ -23,11 +23,17 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 .PHONY: setup data run test test-fast bench bench-binder student course check clean
 
 # Create the virtual environment if missing and install the pinned packages (once per change).
+# uv installs the same pins as pip, several times faster (it downloads and unpacks in parallel;
+# --compile-bytecode: the .pyc files pip would write). Where uv cannot be had or cannot reach the
+# index (it reads neither pip.conf nor PIP_* settings), pip installs them instead.
+UV := uv==0.13.9
+PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
-	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e .
+	($(PIP) $(UV) && $(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements.txt) \
+		|| (echo "uv failed: installing with pip instead" && $(PIP) -r requirements.txt)
+	$(PIP) --no-deps -e .
 	touch $@
 
 # Build the offline demo set (cached: a no-op when it exists).
