@@ -9,10 +9,12 @@
     result["faces"]            # per face: its box (x0, y0, x1, y1) and its own scores
     result["model_name"]       # which model answered: "expression" (the default) or "paper"
 
+    predict_photo("party.jpg", figure=True)["figure"]   # a picture of the answer (draw_result)
+
 From a shell::
 
     python -m gle_utils.predict [--model expression|paper] [--detector NAME] [--model-dir FOLDER]
-                                [--csv FILE] [--json] [--] PHOTO_OR_FOLDER [...]
+                                [--csv FILE] [--json] [--show PNG_OR_FOLDER] [--] PHOTO_OR_FOLDER [...]
 
 A folder is read with ``datasets.load_gaf`` when it is in a GAF layout (train/, val/, test/ with
 class folders, any of them; a folder with only val/ is fine): the photos' labels then give an
@@ -25,8 +27,15 @@ folder or split). Each failure and skip is one line on stderr and a row of ``--c
 ``status`` column: predicted, failed, skipped); no bad photo stops a run. The last line counts
 the entries listed, predicted, failed and skipped, which add up. Exit codes (``EXIT_CODES``):
 0 when every entry was predicted, 1 when any failed or was skipped, 2 when no model could be
-used (missing, damaged or refused: ``modelfolder``) or the arguments are wrong. A path that
-begins with "-" goes after "--".
+used (missing, damaged or refused: ``modelfolder``), the arguments are wrong, or a ``--csv`` or
+``--show`` file could not be written. A path that begins with "-" goes after "--".
+
+``--show PATH`` draws each predicted photo (``draw_result``): every face boxed in the colour of
+its own valence, P(Positive) - P(Negative) (``face_valence``: red -1, yellow 0, green +1; grey
+"n/a" for a face no member could score), and the group's probabilities as bars. With one photo
+to predict, PATH is the PNG written; with several (or when PATH is a folder already), PATH is a
+folder that gets one PNG per predicted photo, named after the photo (``party.png``;
+``party_2.png`` for a second photo called party). A photo that failed or was skipped gets none.
 
 Two models (``pipeline.RECIPES``), both trained on the demo set (members on the train photos;
 weights and calibration from the val photos) and named in every output:
@@ -64,6 +73,7 @@ import json
 import os
 import sys
 import tempfile
+import textwrap
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -80,7 +90,8 @@ from .ensemble import predicted_labels
 from .io import ImageReadError, as_rgb_array, atomic_path, read_image
 from .modelfolder import ModelFolderError
 
-__all__ = ["EXIT_CODES", "TIE", "TRAINING_MINUTES_ONE_CORE", "UNKNOWN", "PredictionError", "answers", "forget_loaded_models", "format_result",
+__all__ = ["EXIT_CODES", "NO_SCORE_COLOUR", "TIE", "TRAINING_MINUTES_ONE_CORE", "UNKNOWN", "VALENCE_COLOURS",
+           "PredictionError", "answers", "draw_result", "face_valence", "forget_loaded_models", "format_result",
            "load_model", "main", "predict_photo"]
 
 # A reported answer: "unknown" when no class can honestly be named.
@@ -92,7 +103,8 @@ TIE = 1e-9
 # What the exit code of ``python -m gle_utils.predict`` says, one meaning each.
 EXIT_CODES = {0: "every entry was predicted",
               1: "some photos failed or entries were skipped (each is named on stderr and in --csv)",
-              2: "no usable model (missing, damaged or refused), or bad arguments"}
+              2: "no usable model (missing, damaged or refused), bad arguments, or a --csv or --show file "
+                 "that could not be written"}
 
 
 class PredictionError(RuntimeError):
@@ -246,7 +258,7 @@ def _by_class(values) -> dict[str, float | None]:
     return {name: (None if np.isnan(value) else float(value)) for name, value in zip(config.CLASSES, values)}
 
 
-def _predict_file(model: pipeline.GroupEmotionModel, path: Path, shown_as: str) -> dict:
+def _predict_file(model: pipeline.GroupEmotionModel, path: Path, shown_as: str, figure: bool = False) -> dict:
     with _stage(shown_as, "faces and features"):
         inputs = model.inputs([path])
         if inputs.skipped:
@@ -261,7 +273,7 @@ def _predict_file(model: pipeline.GroupEmotionModel, path: Path, shown_as: str) 
               "probabilities": _by_class(row[list(config.CLASSES)]),
               "members": {name: _by_class(row[[f"{name}:{c}" for c in config.CLASSES]]) for name in face_members}}
              for _, row in face_table.iterrows()]
-    return {
+    result = {
         "photo": shown_as,
         "label": answer.label,
         "probabilities": _by_class(answer[list(config.CLASSES)].to_numpy(dtype=float)),
@@ -276,10 +288,14 @@ def _predict_file(model: pipeline.GroupEmotionModel, path: Path, shown_as: str) 
         "model_name": model.name,
         "model": model.describe(),
     }
+    if figure:
+        with _stage(shown_as, "drawing the picture"):
+            result["figure"] = draw_result(result, read_image(path))  # the pixels the boxes are in
+    return result
 
 
 def predict_photo(path_or_image, model_dir: str | Path | None = None, model: str = pipeline.DEFAULT_MODEL,
-                  detector: str | None = None) -> dict:
+                  detector: str | None = None, figure: bool = False) -> dict:
     """The group emotion of one photo.
 
     Parameters
@@ -292,6 +308,9 @@ def predict_photo(path_or_image, model_dir: str | Path | None = None, model: str
         A name of ``pipeline.RECIPES`` (default ``pipeline.DEFAULT_MODEL``), trained first if absent.
     detector : str, optional
         Find faces with this detector (``faces.DETECTORS``) instead of the model's own.
+    figure : bool
+        True: the result gets "figure" too, a picture of the answer (``draw_result``). False by
+        default, so that the result stays plain JSON-ready data.
 
     Returns
     -------
@@ -302,7 +321,9 @@ def predict_photo(path_or_image, model_dir: str | Path | None = None, model: str
         low_confidence and reason, faces (one dict per face: box (x0, y0, x1, y1) in the pixels
         of ``io.read_image``, label, probabilities, members (each face member's own
         probabilities)), members (each member's probabilities for the photo; None for a face
-        member when no face was found), model_name and model (what it is).
+        member when no face was found), model_name and model (what it is); with ``figure=True``,
+        figure (a ``matplotlib.figure.Figure``: ``result["figure"].savefig("answer.png")``, or
+        shown by a notebook cell that ends with it).
 
     Raises
     ------
@@ -318,14 +339,14 @@ def predict_photo(path_or_image, model_dir: str | Path | None = None, model: str
     if isinstance(path_or_image, (str, os.PathLike)):
         path = Path(path_or_image)
         read_image(path)  # a clear ImageReadError for a missing, empty or broken file
-        return _predict_file(model, path, str(path))
+        return _predict_file(model, path, str(path), figure)
     image = as_rgb_array(path_or_image)
     # An array goes the same way as a file (the caches and the whole-image model read files):
     # written losslessly to a temporary PNG, predicted, removed.
     with tempfile.TemporaryDirectory(prefix="gle_predict_") as folder:
         path = Path(folder) / "photo.png"
         Image.fromarray(image).save(path)
-        return _predict_file(model, path, f"<image {image.shape[1]}x{image.shape[0]}>")
+        return _predict_file(model, path, f"<image {image.shape[1]}x{image.shape[0]}>", figure)
 
 
 def format_result(result: dict) -> str:
@@ -347,6 +368,104 @@ def format_result(result: dict) -> str:
         lines.append("    LOW CONFIDENCE" + (f": {result['reason']}" if result["reason"] else
                                              ": no class reaches probability 0.5"))
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# A picture of the answer
+# ---------------------------------------------------------------------------------------------
+
+# A face's box is drawn in this matplotlib colour map, at its valence: red -1, yellow 0, green +1.
+VALENCE_COLOURS = "RdYlGn"
+# ... and in this colour, labelled "n/a", when the face has no score.
+NO_SCORE_COLOUR = "grey"
+
+
+def face_valence(probabilities: dict) -> float | None:
+    """A face's valence: P(Positive) - P(Negative), from -1 (surely Negative) through 0 to +1
+    (surely Positive); None when the face has no score (a probability is None or NaN).
+
+    >>> face_valence({"Positive": 0.75, "Neutral": 0.0, "Negative": 0.25})
+    0.5
+    >>> face_valence({"Positive": 0.1, "Neutral": 0.2, "Negative": 0.7}) < 0
+    True
+    >>> face_valence({"Positive": None, "Neutral": None, "Negative": None}) is None
+    True
+    """
+    positive, negative = probabilities.get("Positive"), probabilities.get("Negative")
+    if positive is None or negative is None or np.isnan(positive) or np.isnan(negative):
+        return None
+    return float(positive - negative)
+
+
+def _group_title(result: dict) -> str:
+    """The answer in words: "Positive (0.71)", or "unknown", and why it is not to be trusted."""
+    label, probabilities = result["label"], result["probabilities"] or {}
+    title = f"{label} ({probabilities[label]:.2f})" if probabilities.get(label) is not None else label
+    if result["low_confidence"]:
+        why = result["reason"] or "no class reaches probability 0.5"
+        title += "\n" + textwrap.fill(f"LOW CONFIDENCE: {why}", 40)
+    return title
+
+
+def draw_result(result: dict, image: np.ndarray):
+    """A picture of one answer of ``predict_photo``: a ``matplotlib.figure.Figure``.
+
+    Left, the photo with each face's box in the colour of its own valence (``face_valence``,
+    colour map ``VALENCE_COLOURS`` from -1 to +1, its value written by the box; grey and "n/a"
+    for a face without a score) and a colour bar. Right, the group's answer as the title and its
+    probabilities (``config.CLASSES`` order) as horizontal bars.
+
+    ``image`` is the photo as ``io.read_image`` reads it: the boxes are in its pixels. The figure
+    is not shown and pyplot does not keep it (no ``plt.show``, nothing to close): save it with
+    ``fig.savefig(path)``, or end a notebook cell with it to see it.
+    """
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    from .plots import CLASS_COLOURS
+
+    colour_map, scale = colormaps[VALENCE_COLOURS], Normalize(vmin=-1, vmax=1)
+    fig = Figure(figsize=(11, 4.8), layout="constrained")  # a Figure of its own, not pyplot's
+    photo_ax, bars_ax = fig.subplots(1, 2, width_ratios=[3, 2])
+    photo_ax.set_label("photo")
+    bars_ax.set_label("group")
+    fig.suptitle(f"{result['photo']}   [model {result['model_name']}]", fontsize=10)
+
+    # Left: the photo, every face boxed in the colour of its own valence.
+    photo_ax.imshow(image)
+    photo_ax.set_axis_off()
+    for face in result["faces"]:
+        x0, y0, x1, y1 = face["box"]
+        valence = face_valence(face["probabilities"])
+        colour = NO_SCORE_COLOUR if valence is None else colour_map(scale(valence))
+        photo_ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=colour, linewidth=2.5))
+        room_above = y0 > 0.06 * image.shape[0]  # the value goes above the box, or below it at the top edge
+        photo_ax.text(x0, y0 - 3 if room_above else y1 + 3, "n/a" if valence is None else f"{valence:+.2f}",
+                      va="bottom" if room_above else "top", fontsize=9,
+                      bbox={"facecolor": colour, "edgecolor": "none", "pad": 1.5})
+    fig.colorbar(ScalarMappable(norm=scale, cmap=colour_map), ax=photo_ax, shrink=0.8,
+                 label="face valence: P(Positive) - P(Negative)")
+    photo_ax.set_title(f"{result['n_faces']} face{'' if result['n_faces'] == 1 else 's'} found" if result["n_faces"]
+                       else "no face found: decided by the whole-image model alone", fontsize=10)
+
+    # Right: the group's answer, and its probabilities as bars.
+    bars_ax.set_title(_group_title(result), fontsize=11, color="firebrick" if result["low_confidence"] else "black")
+    values = [(result["probabilities"] or {}).get(name) for name in config.CLASSES]
+    if any(value is None for value in values):
+        bars_ax.text(0.5, 0.5, "no member could score this photo", ha="center", va="center",
+                     transform=bars_ax.transAxes)
+        bars_ax.set_axis_off()
+    else:
+        bars_ax.barh(list(config.CLASSES), values, color=[CLASS_COLOURS[name] for name in config.CLASSES])
+        bars_ax.invert_yaxis()  # the first class on top
+        for row, value in enumerate(values):
+            bars_ax.text(value + 0.01, row, f"{value:.2f}", va="center")
+        bars_ax.set_xlim(0, 1.1)
+        bars_ax.set_xlabel("probability (calibrated)")
+    return fig
 
 
 @dataclass
@@ -422,7 +541,39 @@ def _parser() -> argparse.ArgumentParser:
                              "small faces)")
     parser.add_argument("--csv", default=None, help="write one row per entry to this CSV file")
     parser.add_argument("--json", action="store_true", help="print one JSON object per photo")
+    parser.add_argument("--show", default=None, metavar="PNG_OR_FOLDER",
+                        help="draw each predicted photo: its faces boxed in the colour of their valence, the "
+                             "group's probabilities as bars; one photo: the PNG file written; several (or an "
+                             "existing folder): a folder of one PNG per photo, named after it")
     return parser
+
+
+def _picture_paths(show: str, entries: list[_Entry]):
+    """Where ``--show`` writes the picture of each photo: a function of the photo's path.
+
+    One photo to predict: ``show`` itself. Several, or ``show`` a folder already (or ending in
+    "/"): ``show/<the photo's stem>.png``, made unique with _2, _3, ... when two stems are alike."""
+    photos = [entry for entry in entries if not (entry.skipped or entry.unreadable)]
+    if len(photos) <= 1 and not (Path(show).is_dir() or show.endswith(("/", os.sep))):
+        return lambda photo: Path(show)
+    taken = set()
+
+    def in_folder(photo: str) -> Path:
+        stem, number = Path(photo).stem or "photo", 1
+        name = f"{stem}.png"
+        while name in taken:
+            number += 1
+            name = f"{stem}_{number}.png"
+        taken.add(name)
+        return Path(show) / name
+
+    return in_folder
+
+
+def _write_picture(figure, path: Path) -> None:
+    """A figure as a PNG, written atomically (``io.atomic_path``): never half a file."""
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", metadata={"Software": None})  # no version: same picture, same bytes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -437,6 +588,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         print(f"model: {model.describe()}")
     entries = _entries(args.photos)
+    picture_path = _picture_paths(args.show, entries) if args.show else None
+    pictures_failed = False
     rows, counts = [], {"predicted": 0, "failed": 0, "skipped": 0}
     for entry in entries:
         result = None
@@ -446,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
             status, message = "failed", f"failed at reading: {entry.unreadable}"
         else:
             try:
-                result = predict_photo(entry.path, args.model_dir, args.model, args.detector)
+                result = predict_photo(entry.path, args.model_dir, args.model, args.detector, figure=bool(args.show))
                 status, message = "predicted", ""
             except ImageReadError as error:
                 status, message = "failed", f"failed at reading: {str(error).removeprefix(f'{entry.path}: ')}"
@@ -455,7 +608,16 @@ def main(argv: list[str] | None = None) -> int:
         counts[status] += 1
         rows.append(_csv_row(entry, model.name, status, result, message))
         if result is not None:
+            figure = result.pop("figure", None)  # a Figure is no JSON: written as a PNG instead
             print(json.dumps(result) if args.json else format_result(result), flush=True)
+            if figure is not None:
+                target = picture_path(entry.path)
+                try:
+                    _write_picture(figure, target)
+                    print(f"wrote {target}", file=sys.stderr, flush=True)
+                except OSError as error:  # reported, and exit code 2 at the end; the run goes on
+                    print(f"error: cannot write {target}: {error}", file=sys.stderr, flush=True)
+                    pictures_failed = True
         else:
             print(f"{entry.path}: {status.upper()}: {message}", file=sys.stderr, flush=True)
 
@@ -477,6 +639,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.csv} ({len(results)} row(s))", file=sys.stderr)
     print(f"{len(entries)} listed: {counts['predicted']} predicted, {counts['failed']} failed, "
           f"{counts['skipped']} skipped", file=sys.stderr)
+    if pictures_failed:
+        return 2
     return 0 if counts["predicted"] == len(entries) else 1
 
 

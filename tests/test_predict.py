@@ -9,6 +9,7 @@ a decompression-bomb PNG, a truncated JPEG, text named .jpg, an empty file. Fold
 entry is predicted, failed or skipped, and said (a FIFO, a link to /dev/zero, a dangling link,
 an unknown or nested class folder, an empty split, .avif and .ico files, ...); the exit codes.
 A model folder that is damaged or hostile: tests/test_model_folder.py.
+The picture of an answer (draw_result, figure=True, --show): last section.
 """
 
 import io
@@ -456,3 +457,138 @@ def test_the_first_calls_announced_minutes_are_those_the_binder_table_measured()
     row = re.search(r"^\| predict: first call \| ([\d.]+) min \|", table, re.M)
     assert row, "the README's Binder table has no row for predict's first call"
     assert float(row.group(1)) <= predict.TRAINING_MINUTES_ONE_CORE <= float(row.group(1)) + 2
+
+
+# ------------------------------------------------------------------ a picture of the answer
+
+def axes_named(fig, label):
+    return next(ax for ax in fig.axes if ax.get_label() == label)
+
+
+def face_boxes(fig):
+    from matplotlib.patches import Rectangle
+    return [patch for patch in axes_named(fig, "photo").patches if isinstance(patch, Rectangle)]
+
+
+def valence_colour(valence):
+    from matplotlib import colormaps
+    return colormaps[predict.VALENCE_COLOURS]((valence + 1) / 2)  # -1..1 onto the map's 0..1
+
+
+def test_a_faces_valence_is_its_positive_minus_its_negative_probability():
+    assert predict.face_valence({"Positive": 0.9, "Neutral": 0.1, "Negative": 0.0}) == pytest.approx(0.9)
+    assert predict.face_valence({"Positive": 0.2, "Neutral": 0.2, "Negative": 0.6}) == pytest.approx(-0.4)
+    assert predict.face_valence({"Positive": 0.3, "Neutral": 0.4, "Negative": 0.3}) == pytest.approx(0)
+    assert predict.face_valence({"Positive": 1.0, "Neutral": 0.0, "Negative": 0.0}) == 1
+    assert predict.face_valence({"Positive": 0.0, "Neutral": 0.0, "Negative": 1.0}) == -1
+    assert predict.face_valence({c: None for c in CLASSES}) is None
+    assert predict.face_valence({"Positive": float("nan"), "Neutral": 0.5, "Negative": 0.5}) is None
+
+
+def test_the_picture_colours_each_face_by_its_valence_and_says_when_not_to_trust_it():
+    """draw_result on a made-up answer: no model needed."""
+    from matplotlib.colors import to_rgba
+    image = np.full((120, 240, 3), 90, np.uint8)
+    faces_drawn = [((10, 40, 50, 90), {"Positive": 0.85, "Neutral": 0.1, "Negative": 0.05}),   # +0.80
+                   ((90, 40, 130, 90), {"Positive": 0.1, "Neutral": 0.2, "Negative": 0.7}),    # -0.60
+                   ((170, 2, 210, 50), {c: None for c in CLASSES})]                           # no score
+    result = {"photo": "made_up.png", "label": "unknown", "probabilities": {c: None for c in CLASSES},
+              "n_faces": 3, "low_confidence": True, "reason": "no member could score this photo",
+              "model_name": "paper",
+              "faces": [{"box": box, "probabilities": p, "label": "Positive"} for box, p in faces_drawn]}
+    fig = predict.draw_result(result, image)
+    boxes = face_boxes(fig)
+    assert [(b.get_x(), b.get_y(), b.get_width(), b.get_height()) for b in boxes] == [
+        (10, 40, 40, 50), (90, 40, 40, 50), (170, 2, 40, 48)]
+    happy, sad, unscored = (b.get_edgecolor() for b in boxes)
+    assert happy == pytest.approx(valence_colour(0.8)) and sad == pytest.approx(valence_colour(-0.6))
+    assert happy[1] - happy[0] > 0 > sad[1] - sad[0]  # greener than red, redder than green
+    assert unscored == pytest.approx(to_rgba(predict.NO_SCORE_COLOUR))
+    texts = [t.get_text() for t in axes_named(fig, "photo").texts]
+    assert texts == ["+0.80", "-0.60", "n/a"]
+    group = axes_named(fig, "group")
+    assert not group.patches and "no member could score this photo" in [t.get_text() for t in group.texts]
+    assert group.get_title().startswith("unknown\nLOW CONFIDENCE")
+    # a tie: no label, the reason given, and the bars
+    tied = {**result, "probabilities": {"Positive": 0.45, "Neutral": 0.1, "Negative": 0.45},
+            "reason": "Positive and Negative tie at the top (0.45 each)"}
+    group = axes_named(predict.draw_result(tied, image), "group")
+    assert [bar.get_width() for bar in group.patches] == pytest.approx([0.45, 0.1, 0.45])
+    assert "LOW CONFIDENCE" in group.get_title() and "tie at the top" in group.get_title().replace("\n", " ")
+
+
+def test_figure_true_draws_the_photo_its_faces_and_the_groups_probabilities(model_dir, photos):
+    from matplotlib.figure import Figure
+
+    from gle_utils.io import read_image
+    plain = predict.predict_photo(photos["group"], model_dir=model_dir)
+    assert "figure" not in plain  # the default result stays JSON-ready
+    result = predict.predict_photo(photos["group"], model_dir=model_dir, figure=True)
+    fig = result.pop("figure")
+    assert isinstance(fig, Figure) and result == plain
+    photo = axes_named(fig, "photo")
+    assert np.array_equal(np.asarray(photo.images[0].get_array()), read_image(photos["group"]))
+    boxes = face_boxes(fig)
+    assert len(boxes) == result["n_faces"] >= 3
+    valences = [predict.face_valence(face["probabilities"]) for face in result["faces"]]
+    for box, face, valence in zip(boxes, result["faces"], valences):
+        x0, y0, x1, y1 = face["box"]
+        assert (box.get_x(), box.get_y(), box.get_width(), box.get_height()) == (x0, y0, x1 - x0, y1 - y0)
+        assert box.get_edgecolor() == pytest.approx(valence_colour(valence))
+    # the more positive a face, the greener (green minus red) its box
+    by_valence = [box.get_edgecolor() for _, box in sorted(zip(valences, boxes), key=lambda pair: pair[0])]
+    greenness = [green - red for red, green, *_ in by_valence]
+    assert greenness == sorted(greenness)
+    group = axes_named(fig, "group")
+    assert [bar.get_width() for bar in group.patches] == pytest.approx([result["probabilities"][c] for c in CLASSES])
+    assert [t.get_text() for t in group.get_yticklabels()] == list(CLASSES)
+    label = result["label"]
+    assert group.get_title().startswith(f"{label} ({result['probabilities'][label]:.2f})" if label in CLASSES
+                                        else "unknown")
+
+
+def test_a_photo_without_a_face_is_drawn_without_boxes_and_with_its_bars(model_dir):
+    result = predict.predict_photo(skimage.data.coffee(), model_dir=model_dir, figure=True)
+    assert result["n_faces"] == 0
+    fig = result["figure"]
+    assert face_boxes(fig) == [] and axes_named(fig, "photo").images[0].get_array().shape == (400, 600, 3)
+    assert "no face found" in axes_named(fig, "photo").get_title()
+    group = axes_named(fig, "group")
+    assert [bar.get_width() for bar in group.patches] == pytest.approx([result["probabilities"][c] for c in CLASSES])
+    assert "LOW CONFIDENCE" in group.get_title()  # the tiny model's whole-image member ties at 1/3
+
+
+def check_picture(path: Path):
+    """A PNG of plausible size with something drawn in it."""
+    with Image.open(path) as picture:
+        assert picture.format == "PNG"
+        pixels = np.asarray(picture.convert("RGB"))
+    assert 600 <= pixels.shape[1] <= 2000 and 300 <= pixels.shape[0] <= 1200
+    assert pixels.std() > 20 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100
+
+
+def test_show_writes_one_png_or_a_folder_of_them(model_dir, photos, tmp_path, capsys):
+    # one photo: the file named
+    out = tmp_path / "answer.png"
+    code, stdout, err = run_main(capsys, photos["astronaut"], "--model-dir", model_dir, "--show", out)
+    assert code == 0 and f"wrote {out}\n" in err and "astronaut.png: " in stdout
+    check_picture(out)
+    assert [p.name for p in tmp_path.iterdir()] == ["answer.png"]  # no temporary left behind
+    # several photos: a folder, one PNG each, named after the photo; two alike names kept apart;
+    # a photo that failed gets none; --json is unchanged
+    twin = tmp_path / "other" / "astronaut.png"
+    twin.parent.mkdir()
+    shutil.copy(photos["astronaut"], twin)
+    folder = tmp_path / "pictures"
+    code, stdout, err = run_main(capsys, photos["astronaut"], photos["bad"], twin, "--model-dir", model_dir,
+                                 "--show", folder, "--json")
+    assert code == 1 and summary(err) == (3, 2, 1, 0)
+    assert sorted(p.name for p in folder.iterdir()) == ["astronaut.png", "astronaut_2.png"]
+    for picture in folder.iterdir():
+        check_picture(picture)
+        assert f"wrote {picture}\n" in err
+    assert [json.loads(line)["photo"] for line in stdout.splitlines()] == [str(photos["astronaut"]), str(twin)]
+    # a picture that cannot be written: said, exit code 2, and the rest of the output kept
+    code, stdout, err = run_main(capsys, photos["astronaut"], "--model-dir", model_dir, "--show", out / "x.png")
+    assert code == 2 and f"error: cannot write {out / 'x.png'}" in err
+    assert "astronaut.png: " in stdout and summary(err) == (1, 1, 0, 0)
