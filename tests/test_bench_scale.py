@@ -1,9 +1,14 @@
-"""tools/bench_scale.py: the fitted exponent and the projections it prints (no stage is run here)."""
+"""tools/bench_scale.py: the fitted exponent, the tables and projections it prints (no stage is run here)."""
 
 import pytest
 from helpers import load_tool
 
 bench = load_tool("bench_scale")
+
+
+def _measured(seconds_per_photo: float, bytes_per_photo: float, sizes=(150, 300, 600)) -> dict:
+    """What one stage would report: linear time and linear memory above 1 GB of models."""
+    return {n: {"seconds": n * seconds_per_photo, "peak_bytes": 1e9 + n * bytes_per_photo} for n in sizes}
 
 
 def test_the_fitted_exponent_is_the_log_log_slope():
@@ -14,9 +19,30 @@ def test_the_fitted_exponent_is_the_log_log_slope():
 
 
 def test_the_table_projects_each_stage_to_each_dataset():
-    timings = {n: {stage: n / 100 for stage in bench.STAGES} for n in (150, 300)}  # 10 ms a photo
-    table = bench.scaling_table(timings)
-    assert list(table.index) == list(bench.STAGES)
-    assert table.loc["detection", "exponent"] == pytest.approx(1.0)
-    assert table.loc["detection", "GAF 2.0"] == "65 s"  # 6467 photos at 10 ms
-    assert table.loc["features", "GroupEmoW"] == "3 min"
+    results = {"detection (sequential)": _measured(0.01, 0), "landmarks": _measured(0.1, 0)}
+    results["landmarks"][600]["seconds"] *= 4  # super-linear from 300 on
+    table = bench.scaling_table(results)
+    assert list(table.index) == list(results)
+    assert table.loc["detection (sequential)", "exponent"] == pytest.approx(1.0)
+    assert table.loc["detection (sequential)", "GAF 2.0"] == "65 s"  # 6467 photos at 10 ms
+    assert table.loc["landmarks", "exponent from 300"] == pytest.approx(3.0)
+    assert table.loc["detection (sequential)", "N=150"] == "1.5 s, 1.00 GB"
+
+
+def test_memory_growth_is_held_against_the_feature_arrays_of_the_faces_added():
+    results = {"pooling": _measured(0.01, 0), "features": _measured(0.01, 1e6)}
+    for n, faces in ((150, 450), (300, 900), (600, 1800)):
+        results["pooling"][n] |= {"faces": faces, "bytes_per_face": 1e5}
+    growth = bench.memory_growth(results, 300, 600)
+    assert growth.loc["pooling", "within"] and growth.loc["pooling", "bound"] == "90 MB"  # 900 faces x 100 kB
+    assert not growth.loc["features", "within"]  # 300 MB more for 900 faces: a leak
+
+
+def test_the_series_projection_adds_what_the_online_networks_cost_more():
+    notebooks = {"03": _measured(0.1, 0), "07": _measured(0.2, 0)}
+    offline = {stage: _measured(0.1, 0) for stage in bench.ONLINE_USES}
+    online = {stage: _measured(0.3, 0) for stage in bench.ONLINE_USES}
+    table = bench.series_projection(notebooks, offline, online, datasets={"ten thousand": 10_000})
+    assert table.loc["ten thousand", "offline: time"] == bench.duration_text(0.3 * 10_000)
+    extra = sum(0.2 * 10_000 * share for shares in bench.ONLINE_USES.values() for share in shares)
+    assert table.loc["ten thousand", "online: time"] == bench.duration_text(0.3 * 10_000 + extra)
