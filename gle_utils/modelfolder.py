@@ -521,6 +521,7 @@ class PipelineFile:
     n_trees: int = rule(within=(1, 100_000))
     seed: int
     photos: dict[str, int] = rule(within=(0, 10**9))
+    vote: str = rule(default="val accuracy", choices=("val accuracy", "equal"))  # pipeline.VOTES
     weights: str
     landmark_aggregate: str
     val_accuracy: dict[str, float] = rule(within=(0.0, 1.0))

