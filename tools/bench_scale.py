@@ -230,32 +230,33 @@ def series_projection(notebooks: dict[str, dict[int, dict]], offline: dict[str, 
 
 
 def plot(results: dict[str, dict[str, dict[int, dict]]], path: Path) -> Path:
-    """Seconds against photos on log-log axes, one line per stage (dashed: the online path)."""
+    """Seconds against photos on log-log axes, one line per stage (dashed: the online path; the
+    notebooks are in the tables only)."""
     import matplotlib
     import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for kind, style in (("offline", "-o"), ("online", "--s"), ("notebooks", ":^")):
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for kind, style in (("offline", "-o"), ("online", "--s")):
         for stage, by_size in results.get(kind, {}).items():
             sizes = sorted(by_size)
             ax.plot(sizes, [by_size[n]["seconds"] for n in sizes], style, label=f"{stage} ({kind})"
                     if kind != "offline" else stage, markersize=4)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    sizes = sorted({n for kind in results.values() for by_size in kind.values() for n in by_size})
+    sizes = sorted({n for kind in ("offline", "online") for by_size in results.get(kind, {}).values() for n in by_size})
     ax.set_xticks(sizes, [str(n) for n in sizes], minor=False)
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("photos (N)")
     ax.set_ylabel("seconds")
     ax.set_title("Time of each stage against the number of photos (log-log: slope 1 is linear)")
-    ax.legend(fontsize=7, ncol=2, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: no line is hidden
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
 
