@@ -210,7 +210,8 @@ def answers(model: pipeline.GroupEmotionModel, inputs: pipeline.PhotoInputs) -> 
     Columns: path, label, one column per class (the reported probabilities), n_faces,
     decided_by, decider_val_accuracy, low_confidence, reason. The rules, in order:
 
-    1. No member could score the photo (all its scores NaN): label "unknown", no probabilities.
+    1. No member could score the photo (what would answer it, the vote or, without a face, the
+       whole-image member alone, is all NaN): label "unknown", no probabilities.
     2. The whole image carries no evidence (``scene.content_problem``: near-uniform or noise):
        label "unknown", every class 1/3, ``reason`` says which.
     3. A photo with a face: the weighted vote, calibrated (the temperature fitted on val
