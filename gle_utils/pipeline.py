@@ -631,7 +631,7 @@ class Recipe:
 # the paper's (it once had two forests on the expression probabilities instead; on the check set
 # they did no better, on the demo test split worse).
 #
-# DEFAULT_MODEL follows a rule written down before the 28-photo check set was scored (README,
+# DEFAULT_MODEL follows a rule fixed before the 28-photo check set was scored (README,
 # "Predicting a new photo"): a model with members trained on the demo set is the default only if it
 # is right on more check-set photos than the zero-shot row and at most 2 points below it on the demo
 # test split; otherwise (ties included) the default is the zero-shot row, which fits nothing.
