@@ -47,7 +47,10 @@ run: data
 # Two pytest processes (-n 2) already keep both cores of the reference machine busy, so each runs its
 # joblib work (detection workers, forests with n_jobs=-1) in itself: LOKY_MAX_CPU_COUNT=1. Results
 # do not depend on it (tests/test_faces.py checks detection with 1 and 2 processes).
-test: browser data
+# The browser is installed while the packages are (-j2: apt-get waits on the network, uv and
+# the demo builder on the cores); everything else here runs one step after the other.
+test:
+	$(MAKE) --no-print-directory -j2 browser data
 	LOKY_MAX_CPU_COUNT=1 $(BIN)/python -m pytest tests gle_utils --doctest-modules $(NOTEBOOKS) --nbval-lax --nbval-current-env \
 		-n 2 --dist loadfile --no-loadscope-reorder --durations=15
 

@@ -145,10 +145,16 @@ def _copy_rows(variable, read_rows, rows: int = 1024) -> None:
 
     Why slices: assigning fc6's whole matrix (25088 x 4096 floats) at once makes TensorFlow
     hold two more copies of it for a moment; slices keep the memory of building VGGFace low.
+    Each slice is written in place by TensorFlow's strided-slice assignment, the op behind
+    ``tf_variable[start:stop].assign(rows)``, which would first read the whole matrix (fc6:
+    411 MB) for every slice.
     """
+    import tensorflow as tf
+
     for start in range(0, variable.shape[0], rows):
         stop = min(start + rows, variable.shape[0])
-        variable.value[start:stop].assign(read_rows(start, stop))
+        tf.raw_ops.ResourceStridedSliceAssign(ref=variable.value.handle, begin=[start], end=[stop], strides=[1],
+                                              value=read_rows(start, stop))
 
 
 def _fill_vggface_randomly(model: keras.Model, seed: int = SEED) -> None:
@@ -292,8 +298,9 @@ def vggface_weights_path(include_top: bool = True, path: str | Path | None = Non
 
 
 @cache
+@cache
 def vggface_model(include_top: bool = True, weights_path: Path | None = None) -> keras.Model:
-    """VGGFace built once per process; ``weights_path=None`` gives seeded random weights (tests, timing)."""
+    """VGGFace built once per process (the same model for the same arguments); ``weights_path=None`` gives seeded random weights (tests, timing)."""
     model = build_vggface(include_top)
     if weights_path is None:
         _fill_vggface_randomly(model)
