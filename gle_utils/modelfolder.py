@@ -53,7 +53,7 @@ from . import backbones, expression, faces, scene
 from .config import CLASSES, shown_path
 from .io import MAX_SIDE, file_digest
 
-__all__ = ["MANIFEST", "MAX_ENTRIES", "MAX_FILE_MB", "MAX_JSON_KB", "MAX_TEXT", "SETTING_RANGES", "TEMPERATURES", "Calibration",
+__all__ = ["MANIFEST", "MAX_ENTRIES", "MAX_FILE_MB", "MAX_JSON_KB", "MAX_TEXT", "SETTING_RANGES", "TEMPERATURES", "VOTES", "Calibration",
            "ManifestFile", "ModelFolderError", "PipelineFile", "WholeImageFile", "ZeroShotFile", "check_archive",
            "check_files", "check_model", "check_whole_image", "check_zero_shot", "inside", "loading", "parse",
            "read", "read_json", "read_pipeline", "rule", "write_manifest"]
@@ -500,6 +500,12 @@ _BACKBONES = backbones.IDENTITY_NETWORKS.names() + expression.EXPRESSION_BACKBON
 _EXPRESSION_NETWORKS = expression.EXPRESSION_BACKBONES
 
 
+# How pipeline.train weights the members (a pipeline.json names one), and what the model's
+# description says of it.
+VOTES = {"val accuracy": "accuracy of each member on the val photos (the paper)",
+         "equal": "1 for every face member, 0 for the whole-image member (it answers only photos without a face)"}
+
+
 @dataclass(frozen=True, kw_only=True)
 class PipelineFile:
     """pipeline.json: the model's ``info`` (``pipeline.train`` writes it; ``GroupEmotionModel``
@@ -521,7 +527,7 @@ class PipelineFile:
     n_trees: int = rule(within=(1, 100_000))
     seed: int
     photos: dict[str, int] = rule(within=(0, 10**9))
-    vote: str = rule(default="val accuracy", choices=("val accuracy", "equal"))  # pipeline.VOTES
+    vote: str = rule(default="val accuracy", choices=tuple(VOTES))
     weights: str
     landmark_aggregate: str
     val_accuracy: dict[str, float] = rule(within=(0.0, 1.0))

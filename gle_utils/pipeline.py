@@ -55,7 +55,7 @@ from . import backbones, classifiers, config, ensemble, faces, features, metrics
 from .classifiers import DEFAULT_TREES
 from .expression import EXPRESSION_BACKBONES, ZeroShotValence
 from .geometry import N_DISTANCES
-from .modelfolder import ModelFolderError
+from .modelfolder import VOTES, ModelFolderError
 from .networks import PASSES
 
 __all__ = ["DEEP_MEMBERS", "DEFAULT_MODEL", "EXPRESSION_MEMBERS", "FACE_MEMBERS", "MEMBERS", "RECIPES",
@@ -468,9 +468,6 @@ def _readable(rows: pd.DataFrame, inputs: PhotoInputs) -> pd.DataFrame:
     return rows[~rows["path"].isin(inputs.skipped)] if inputs.skipped else rows
 
 
-# How train() weights the members, and what the model's description says of it.
-VOTES = {"val accuracy": "accuracy of each member on the val photos (the paper)",
-         "equal": "1 for every face member, 0 for the whole-image member (it answers only photos without a face)"}
 
 
 def _weights(accuracy: dict[str, float], vote: str) -> dict[str, float]:
