@@ -298,9 +298,8 @@ def vggface_weights_path(include_top: bool = True, path: str | Path | None = Non
 
 
 @cache
-@cache
 def vggface_model(include_top: bool = True, weights_path: Path | None = None) -> keras.Model:
-    """VGGFace built once per process (the same model for the same arguments); ``weights_path=None`` gives seeded random weights (tests, timing)."""
+    """VGGFace built once per process; ``weights_path=None`` gives seeded random weights (tests, timing)."""
     model = build_vggface(include_top)
     if weights_path is None:
         _fill_vggface_randomly(model)

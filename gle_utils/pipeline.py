@@ -468,8 +468,6 @@ def _readable(rows: pd.DataFrame, inputs: PhotoInputs) -> pd.DataFrame:
     return rows[~rows["path"].isin(inputs.skipped)] if inputs.skipped else rows
 
 
-
-
 def _weights(accuracy: dict[str, float], vote: str) -> dict[str, float]:
     """Each member's weight: its val accuracy (the paper), or ``vote="equal"`` (see ``train``)."""
     if vote not in VOTES:

@@ -51,7 +51,7 @@ NOTOP_LAYERS = KERAS_VGGFACE_LAYERS[:KERAS_VGGFACE_LAYERS.index("pool5") + 1]
 @pytest.fixture(scope="module")
 def vggface():
     """The full VGGFace with (seeded) random weights: built once for the whole module (~0.6 GB)."""
-    return backbones.vggface_model(include_top=True, weights_path=None)
+    return backbones.vggface_model(True, None)  # positional, as _vggface_feature_model calls it: one cached model
 
 
 def structure_only_file(path, layer_names):
