@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import skops.io
 
 from . import config, expression, modelfolder, scene
 from .classifiers import class_indices, probabilities_in_class_order
@@ -346,6 +345,8 @@ class Ensemble:
         (``GroupEmotionModel.save`` puts pipeline.json there). The last file written is
         manifest.json, the sha256 of all the others, which ``load`` checks.
         """
+        import skops.io  # imported here, as in io.load_skops: only saving a model needs it
+
         folder = Path(folder)
         with atomic_path(folder) as tmp:
             tmp.mkdir()

@@ -116,9 +116,10 @@ def _write_entry(path: Path, arrays: dict[str, np.ndarray]) -> None:
         np.savez(handle, **arrays)
 
 
-def _read_entry(path: Path) -> dict[str, np.ndarray]:
+def _read_entry(path: Path, names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """One photo's arrays (those in ``names``, or all) from its cache file."""
     with np.load(path, allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
+        return {name: data[name] for name in (data.files if names is None else names)}
 
 
 def _run(paths: list, detector: str, cache_folder: Path, describe: str,
@@ -136,14 +137,14 @@ def _run(paths: list, detector: str, cache_folder: Path, describe: str,
     detections_of = dict(list(detections.groupby("path", sort=False)))
     readable = set(detections.path)
     skipped = [str(p) for p in paths if str(p) not in readable]
-    entries: dict[str, dict[str, np.ndarray]] = {}
+    entry_of: dict[str, Path] = {}  # photo -> its cache file, once it has one
     todo = []
     for path in paths:
         if str(path) not in readable:
             continue
         entry_file = cache_folder / f"{faces.sha1_of_file(path)}.npz"
         if entry_file.exists():
-            entries[str(path)] = _read_entry(entry_file)
+            entry_of[str(path)] = entry_file
         else:
             todo.append((str(path), entry_file))
 
@@ -163,27 +164,31 @@ def _run(paths: list, detector: str, cache_folder: Path, describe: str,
         results = compute([item for item, _ in kept]) if kept else []
         for result, (_, (path, entry_file)) in zip(results, kept):
             _write_entry(entry_file, result)
-            entries[path] = result
+            entry_of[path] = entry_file
         bar.update(len(group))
     bar.close()
 
-    face_rows, sets = [], {}
-    for path in map(str, paths):
-        entry = entries.get(path)
-        if entry is None:
-            continue
-        for i, (x0, y0, x1, y1) in enumerate(entry["boxes"].astype(int)):
-            face_rows.append({"path": path, "face": i, "x0": x0, "y0": y0, "x1": x1, "y1": y1})
-        for name, values in entry.items():
+    # The result is read back from the cache files, one photo at a time, into one float32 array
+    # per set, allocated once: no photo's arrays are held beside it, so the features are in
+    # memory once (holding every entry, then joining them, held them two or three times).
+    done = [path for path in map(str, paths) if path in entry_of]
+    boxes = {path: _read_entry(entry_of[path], ["boxes"])["boxes"].astype(int) for path in done}
+    face_rows = [{"path": path, "face": i, "x0": x0, "y0": y0, "x1": x1, "y1": y1}
+                 for path in done for i, (x0, y0, x1, y1) in enumerate(boxes[path])]
+    first_row = np.cumsum([0] + [len(boxes[path]) for path in done])
+    sets: dict[str, np.ndarray] = {}
+    for path, start, stop in zip(done, first_row[:-1], first_row[1:]):
+        for name, values in _read_entry(entry_of[path]).items():
             if name != "boxes":
-                sets.setdefault(name, []).append(values)
+                if name not in sets:
+                    sets[name] = np.empty((first_row[-1], values.shape[1]), np.float32)
+                sets[name][start:stop] = values
     face_table = pd.DataFrame(face_rows, columns=["path", "face", "x0", "y0", "x1", "y1"])
     counts = face_table.groupby("path").size()
     photos = pd.DataFrame({"path": [str(p) for p in paths]})
     photos["n_faces"] = photos.path.map(counts).fillna(0).astype(int)
     photos["skipped"] = photos.path.isin(skipped)
-    return FaceFeatures(face_table, {name: np.concatenate(parts).astype(np.float32) for name, parts in sets.items()},
-                        photos)
+    return FaceFeatures(face_table, sets, photos)
 
 
 def _boxes(face_list: list[faces.Face]) -> np.ndarray:
@@ -266,8 +271,10 @@ def extract_landmarks(paths: Iterable, detector: str = "sequential", progress: b
                 points[i] = faces.landmarks_on_crop(faces.crop_face(image, face))
             distances = {how: np.array([geometry.landmark_distances(p, how) for p in points]).reshape(-1, geometry.N_DISTANCES)
                          for how in ("max", "mean")}
-            results.append({"boxes": _boxes(found), "landmarks": distances["max"],
-                            "landmarks_mean": distances["mean"], "points": points.reshape(-1, 136)})
+            # Computed in float64, kept in float32: what the result holds (half the memory).
+            results.append({"boxes": _boxes(found), "landmarks": distances["max"].astype(np.float32),
+                            "landmarks_mean": distances["mean"].astype(np.float32),
+                            "points": points.reshape(-1, 136).astype(np.float32)})
         return results
 
     folder = cache_path("features", faces.detection_cache_name(detector), "landmarks-crop224", "x").parent

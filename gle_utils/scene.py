@@ -59,7 +59,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import skops.io
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -262,6 +261,8 @@ class _FeatureModel:
 
     def save(self, folder: str | Path) -> Path:
         """The fitted classifier in skops format (no pickle) plus the class and its settings as JSON."""
+        import skops.io  # imported here, as in io.load_skops: only saving a model needs it
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(folder / "classifier.skops") as tmp:

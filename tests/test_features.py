@@ -165,6 +165,37 @@ def test_cache_entries_are_plain_arrays(face_photos, tmp_path, monkeypatch):
         np.testing.assert_array_equal(stored["rgb_colour"], extracted.sets["rgb_colour"])
 
 
+class WideBackbone(FakeBackbone):
+    """The fake backbone with 100,000 features a face, so that the result's arrays dwarf the rest."""
+
+    layer_dims = {"wide": 100_000}
+    feature_sets = ["rgb_wide", "bgr_wide"]
+
+    def features(self, chips, progress=True):
+        colour = super().features(chips)["rgb_colour"]
+        wide = np.repeat(colour, 100_000 // 3 + 1, axis=1)[:, :100_000]
+        return {"rgb_wide": wide, "bgr_wide": wide[:, ::-1].copy()}
+
+
+def test_the_result_is_read_back_without_holding_every_entry_beside_it(face_photos, tmp_path, monkeypatch):
+    """Read back from the cache, the features are held about once (the result, and one photo's
+    entry while it is copied in), not twice or three times (every entry, joined, then cast)."""
+    import tracemalloc
+
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
+    computed = features.extract_faces(face_photos, WideBackbone(), progress=False)
+    result_bytes = sum(values.nbytes for values in computed.sets.values())
+    assert computed.sets["rgb_wide"].dtype == np.float32 and len(computed.faces) >= len(face_photos)
+    tracemalloc.start()
+    try:
+        read_back = features.extract_faces(face_photos, WideBackbone(), progress=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(read_back.sets["bgr_wide"], computed.sets["bgr_wide"])
+    assert peak < 2.2 * result_bytes, f"peak {peak / 1e6:.1f} MB for a result of {result_bytes / 1e6:.1f} MB"
+
+
 def test_bad_file_is_skipped_and_reported_and_faceless_photo_pools_to_nan(face_photos, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
     bad = tmp_path / "broken.jpg"

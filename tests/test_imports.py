@@ -1,7 +1,10 @@
-"""The shape of the package: no import cycle between its modules, and a public API in each one."""
+"""The shape of the package: no import cycle between its modules, a public API in each one, and
+no heavy import that a notebook's first cell does not need."""
 
 import ast
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -72,3 +75,12 @@ def test_every_module_says_what_its_public_names_are(path):
                     and getattr(value, "__module__", None) == module.__name__ and callable(value)]
     unlisted = sorted(set(defined_here) - set(module.__all__))
     assert not unlisted, f"{module.__name__} defines public functions or classes not in __all__: {unlisted}"
+
+
+def test_the_pipeline_imports_neither_tensorflow_nor_skops_until_it_needs_them():
+    """Importing what a notebook imports costs neither TensorFlow (about 4 s of CPU) nor skops
+    (about half a second): they are imported by the functions that run a network or save a model."""
+    code = ("import sys; from gle_utils import ensemble, faces, features, pipeline, predict, scene; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'skops') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
