@@ -169,8 +169,8 @@ def _run(paths: list, detector: str, cache_folder: Path, describe: str,
     bar.close()
 
     # The result is read back from the cache files, one photo at a time, into one float32 array
-    # per set, allocated once: no photo's arrays are held beside it, so the features are in
-    # memory once (holding every entry, then joining them, held them two or three times).
+    # per set, allocated once: only the photo being copied in is held beside it, so the features
+    # are in memory about once (holding every entry, their join and its cast held three copies).
     done = [path for path in map(str, paths) if path in entry_of]
     boxes = {path: _read_entry(entry_of[path], ["boxes"])["boxes"].astype(int) for path in done}
     face_rows = [{"path": path, "face": i, "x0": x0, "y0": y0, "x1": x1, "y1": y1}

@@ -5,6 +5,8 @@ The extraction tests use a tiny fake backbone (a 16x16 crop -> its mean colour),
 network and run in seconds; the face detector is the real one, on scikit-image's astronaut.
 """
 
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -180,8 +182,6 @@ class WideBackbone(FakeBackbone):
 def test_the_result_is_read_back_without_holding_every_entry_beside_it(face_photos, tmp_path, monkeypatch):
     """Read back from the cache, the features are held about once (the result, and one photo's
     entry while it is copied in), not twice or three times (every entry, joined, then cast)."""
-    import tracemalloc
-
     monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
     computed = features.extract_faces(face_photos, WideBackbone(), progress=False)
     result_bytes = sum(values.nbytes for values in computed.sets.values())
