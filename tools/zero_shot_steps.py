@@ -26,8 +26,9 @@ is 3.6 points of 28, within the noise of so few) and at most 2 points below the 
 demo test photos with a face. Otherwise the default stays the plain mean.
 
 Photos without a face are left out of both counts: no step changes their answer (the
-whole-image member gives it). Nothing is written; every network, detection and photo comes from
-the cache, or is computed and cached as the notebooks do.
+whole-image member gives it). The detections come from the cache (computed and cached as the
+notebooks do when missing); each face's expressions are computed here, as is and mirrored, and
+not cached (the feature cache holds no mirrored pass). Nothing in the repository is written.
 """
 
 from __future__ import annotations
@@ -76,16 +77,19 @@ def weighted_mean(group: pd.DataFrame, column: str, weights=None) -> np.ndarray:
     return np.average(np.stack(group[column]), axis=0, weights=weights)
 
 
+def _share(valence: np.ndarray) -> np.ndarray:
+    """The share of faces whose own most probable class each class is."""
+    return np.bincount(valence.argmax(axis=1), minlength=len(CLASSES)) / len(valence)
+
+
 def vote_share(group: pd.DataFrame) -> np.ndarray:
     valence = np.stack(group["valence"])
-    share = np.bincount(valence.argmax(axis=1), minlength=len(CLASSES)) / len(valence)
-    return share + 1e-6 * valence.mean(axis=0)  # ties broken by the plain mean
+    return _share(valence) + 1e-6 * valence.mean(axis=0)  # ties broken by the plain mean
 
 
 def pooled_statistics(group: pd.DataFrame) -> np.ndarray:
     valence = np.stack(group["valence"])
-    share = np.bincount(valence.argmax(axis=1), minlength=len(CLASSES)) / len(valence)
-    return np.concatenate([valence.mean(axis=0), share, valence.std(axis=0), valence.max(axis=0),
+    return np.concatenate([valence.mean(axis=0), _share(valence), valence.std(axis=0), valence.max(axis=0),
                            [np.log(len(valence))]])
 
 
