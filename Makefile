@@ -23,17 +23,17 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 .PHONY: setup data run test test-fast bench bench-binder student course check clean
 
 # Create the virtual environment if missing and install the pinned packages (once per change).
-# uv installs the same pins as pip, several times faster (it downloads and unpacks in parallel).
-# It writes no .pyc files, as pip would: Python writes each one on the module's first import, for
-# the modules a run imports (7 s here, against 15 s with --compile-bytecode, which compiles every
-# module of every package). Where uv cannot be had or cannot reach the index (it reads neither
-# pip.conf nor PIP_* settings), pip installs them instead.
+# uv installs the same pins as pip, several times faster (it downloads and unpacks in parallel;
+# --compile-bytecode: the .pyc files pip would write; a shell with PYTHONDONTWRITEBYTECODE=1, as
+# here, would otherwise write no .pyc file at all, and every process of make test would compile
+# every module it imports again). Where uv cannot be had or cannot reach the
+# index (it reads neither pip.conf nor PIP_* settings), pip installs them instead.
 UV := uv==0.13.9
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	($(PIP) $(UV) && $(BIN)/uv pip install --python $(BIN)/python -q -r requirements.txt) \
+	($(PIP) $(UV) && $(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements.txt) \
 		|| (echo "uv failed: installing with pip instead" && $(PIP) -r requirements.txt)
 	$(PIP) --no-deps -e .
 	touch $@
