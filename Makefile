@@ -7,6 +7,7 @@
 #   make test-fast   the unit tests only (skips what is marked slow: every notebook run), a few minutes
 #   make bench       per notebook: cold and warm wall time, peak memory; writes the README's Timings table
 #   make bench-binder  a Binder session here as postBuild leaves it: 2 GB cap, 1 core; the README's Binder table
+#   make bench-scale   each stage's time and memory at 150 to 1200 new photos, projected to GAF; the README's plot
 #   make site        the course website in _build/html (a Jupyter Book of the executed notebooks)
 #   make browser     install headless Chromium for tests/test_site.py (Debian's package; as root; make test does)
 # Options: make run DATASET=gaf DATA_DIR=/path/to/GAF   (writes to runs/gaf/, figures included)
@@ -20,7 +21,7 @@ DATA_DIR ?=
 JOBS ?= 2
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
-.PHONY: setup data run test test-fast bench bench-binder student course check clean
+.PHONY: setup data run test test-fast bench bench-binder bench-scale student course check clean
 
 # Create the virtual environment if missing and install the pinned packages (once per change).
 # uv installs the same pins as pip, several times faster (it downloads and unpacks in parallel;
@@ -64,6 +65,9 @@ bench: data
 
 bench-binder: data
 	$(BIN)/python tools/benchmark.py --binder
+
+bench-scale: data
+	$(BIN)/python tools/bench_scale.py --plot figures/scale_time_vs_photos.png
 
 # The student versions (solutions removed, outputs cleared) in notebooks/student/.
 student: setup

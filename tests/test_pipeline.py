@@ -261,10 +261,12 @@ def test_the_zero_shot_model_is_the_zero_shot_row_on_photos_with_a_face_and_the_
     inputs = val.inputs
     has_face = inputs.has_face
     assert has_face.any() and (~has_face).any(), "the tiny table has photos with and without a face"
-    row = pipeline.zero_shot_scores(inputs, pipeline.RECIPES["zero-shot"].zero_shot)
-    np.testing.assert_allclose(model.predict_proba(inputs)[has_face], row[has_face])
+    row = pipeline.zero_shot_scores(inputs, pipeline.RECIPES["zero-shot"].zero_shot)[has_face]
+    # The vote divides each row by its total; the networks' float32 softmax rows sum to 1 only to
+    # about 1e-7, which is as far as the two could differ without this (seen on an AMD machine).
+    np.testing.assert_allclose(model.predict_proba(inputs)[has_face], row / row.sum(axis=1, keepdims=True))
     answered = predict.answers(model, inputs)
-    calibrated = metrics.calibrate(row[has_face], model.info["calibration"]["with_face"])
+    calibrated = metrics.calibrate(row, model.info["calibration"]["with_face"])
     assert (answered.label[has_face] == ensemble.predicted_labels(calibrated)).all()  # a temperature keeps the argmax
     assert (answered.decided_by[~has_face] == "whole_image").all()
     assert model.info["val_accuracy"]["whole_image"] > 0  # its real accuracy caps its answers, not its weight 0
