@@ -1,5 +1,6 @@
 """tools/bench_scale.py: the fitted exponent, the tables and projections it prints (no stage is run here)."""
 
+import numpy as np
 import pytest
 from helpers import load_tool
 
@@ -26,6 +27,8 @@ def test_the_table_projects_each_stage_to_each_dataset():
     assert table.loc["detection (sequential)", "exponent"] == pytest.approx(1.0)
     assert table.loc["detection (sequential)", "GAF 2.0"] == "65 s"  # 6467 photos at 10 ms
     assert table.loc["landmarks", "exponent from 300"] == pytest.approx(3.0)
+    # projected with the growth from 300 on (30 s at 300, 240 s at 600), not the milder fit over all sizes
+    assert table.loc["landmarks", "GAF 2.0"] == bench.duration_text(240 * (6467 / 600) ** 3)
     assert table.loc["detection (sequential)", "N=150"] == "1.5 s, 1.00 GB"
 
 
@@ -46,3 +49,14 @@ def test_the_series_projection_adds_what_the_online_networks_cost_more():
     assert table.loc["ten thousand", "offline: time"] == bench.duration_text(0.3 * 10_000)
     extra = sum(0.2 * 10_000 * share for shares in bench.ONLINE_USES.values() for share in shares)
     assert table.loc["ten thousand", "online: time"] == bench.duration_text(0.3 * 10_000 + extra)
+
+
+def test_the_forest_rows_table_gives_time_depth_and_the_growth_between_sizes():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(80, 6)), np.array(["Positive", "Neutral", "Negative"] * 26 + ["Positive"] * 2)
+    table = bench.forest_rows(X, y, sizes=(20, 40, 80), n_trees=3)
+    assert list(table.index) == [20, 40, 80] and (table.seconds > 0).all()
+    assert np.isnan(table["exponent from the size before"].iloc[0]) and table["exponent from the size before"].iloc[1:].notna().all()
+    assert table["mean leaves"].iloc[-1] > table["mean leaves"].iloc[0] >= 2  # random labels: the trees grow with the rows
+    with pytest.raises(ValueError, match="80 rows"):
+        bench.forest_rows(X, y, sizes=(100,), n_trees=3)
