@@ -7,7 +7,7 @@
 #   make test-fast   the unit tests only (skips what is marked slow: every notebook run), a few minutes
 #   make bench       per notebook: cold and warm wall time, peak memory; writes the README's Timings table
 #   make bench-binder  a Binder session here as postBuild leaves it: 2 GB cap, 1 core; the README's Binder table
-#   make bench-scale   each stage's time and memory at 150 to 1200 new photos, projected to GAF; the README's plot
+#   make bench-scale   each stage's time and memory at 150 to 1200 new photos (the series at 150 and 300), projected to GAF; the README's plot
 #   make site        the course website in _build/html (a Jupyter Book of the executed notebooks)
 #   make browser     install headless Chromium for tests/test_site.py (Debian's package; as root; make test does)
 # Options: make run DATASET=gaf DATA_DIR=/path/to/GAF   (writes to runs/gaf/, figures included)
