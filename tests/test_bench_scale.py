@@ -60,3 +60,15 @@ def test_the_forest_rows_table_gives_time_depth_and_the_growth_between_sizes():
     assert table["mean leaves"].iloc[-1] > table["mean leaves"].iloc[0] >= 2  # random labels: the trees grow with the rows
     with pytest.raises(ValueError, match="80 rows"):
         bench.forest_rows(X, y, sizes=(100,), n_trees=3)
+
+
+def test_each_repeat_gives_its_exponent_per_photo_and_per_face():
+    first = {"landmarks": _measured(0.01, 0, sizes=(300, 1200)), "pooling": _measured(0.001, 0, sizes=(300, 1200))}
+    first["pooling"][300]["faces"], first["pooling"][1200]["faces"] = 800, 3200 * 2  # twice the faces a photo at 1200
+    second = {"landmarks": _measured(0.01, 0, sizes=(300, 1200))}
+    second["landmarks"][1200]["seconds"] *= 2  # slower at 1200 this time
+    table = bench.exponents_by_repeat([first, second], 300, 1200)
+    assert table.loc["landmarks", "repeat 1"] == pytest.approx(1.0)
+    assert table.loc["landmarks", "repeat 1, per face"] == pytest.approx(np.log(4) / np.log(8), abs=0.01)
+    assert table.loc["landmarks", "repeat 2"] == pytest.approx(1.5)
+    assert "repeat 2, per face" not in table.columns  # the second repeat did not count the faces

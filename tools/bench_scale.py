@@ -3,6 +3,8 @@
     .venv/bin/python tools/bench_scale.py [--sizes 150 300 600 1200] [--notebooks 150 300]
                                           [--online 150 300] [--plot figures/scale.png] [--seed 22]
     .venv/bin/python tools/bench_scale.py --forest-rows    (why the forests grow faster than linearly)
+    .venv/bin/python tools/bench_scale.py --sizes 300 1200 --notebooks --repeats 2 --stages "detection (mtcnn)" ...
+                                          (some stages again, to tell growth from the machine's noise)
 
 For each size N, a GAF-layout folder of N synthetic group photos is built from the demo generator
 with another seed than the demo set's (``demo.build_demo``: new photos, none in any cache); half
@@ -194,6 +196,22 @@ def scaling_table(results: dict[str, dict[int, dict]], datasets: dict[str, int] 
     return pd.DataFrame(rows).set_index("stage")
 
 
+def exponents_by_repeat(repeats: list[dict[str, dict[int, dict]]], small: int, large: int) -> pd.DataFrame:
+    """One row per stage: its exponent of time from ``small`` to ``large`` photos in each repeat
+    (``--repeats``), and against the faces where the repeat ran "pooling" (which counts them): the
+    synthetic photos hold more faces as N grows."""
+    rows = {}
+    for index, offline in enumerate(repeats, 1):
+        faces = offline.get("pooling", {})
+        for stage, by_size in offline.items():
+            ratio = by_size[large]["seconds"] / by_size[small]["seconds"]
+            rows.setdefault(stage, {})[f"repeat {index}"] = round(float(np.log(ratio) / np.log(large / small)), 2)
+            if faces:
+                more_faces = faces[large]["faces"] / faces[small]["faces"]
+                rows[stage][f"repeat {index}, per face"] = round(float(np.log(ratio) / np.log(more_faces)), 2)
+    return pd.DataFrame(rows).T
+
+
 def memory_growth(results: dict[str, dict[int, dict]], small: int, large: int) -> pd.DataFrame:
     """Each stage's peak memory at ``small`` and ``large`` photos, its growth, and the bound it
     should stay within: the feature arrays of the faces added (faces x the bytes a face's sets
@@ -317,6 +335,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="sizes at which the online networks run too, simulated (default: none)")
     parser.add_argument("--plot", type=Path, default=None, help="write the log-log plot there")
     parser.add_argument("--seed", type=int, default=22, help="the photos' seed (the demo set's is 2017)")
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), metavar="STAGE",
+                        help="the offline stages to run, quoted (default: all); a stage computes, inside its "
+                             "time, what it reads from a stage before it that is left out")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run the offline stages this many times, each time in fresh caches, the sizes "
+                             "smallest first, then largest first (a drift of the machine's speed shows)")
     parser.add_argument("--forest-rows", action="store_true",
                         help="only fit the landmark member's forest on 200 to 1600 of the demo set's faces: time, depth, leaves")
     parser.add_argument("--stage", help=argparse.SUPPRESS)         # the worker process's modes
@@ -340,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"cores: {len(os.sched_getaffinity(0))}; load average before: {os.getloadavg()[0]:.2f}", flush=True)
     sizes = sorted(set(args.sizes) | set(args.notebooks) | set(args.online))
-    results = {"offline": {s: {} for s in STAGES}, "online": {}, "notebooks": {}}
+    results = {"offline": {s: {} for s in args.stages}, "online": {}, "notebooks": {}}
+    repeats = [results["offline"]] + [{s: {} for s in args.stages} for _ in range(args.repeats - 1)]
     with tempfile.TemporaryDirectory(prefix="gle-scale-") as scratch:
         scratch = Path(scratch)
         warm_up = demo.build_demo(scratch / "warm-up", seed=args.seed + 1, n_photos=WARM_UP_PHOTOS)
@@ -349,24 +374,26 @@ def main(argv: list[str] | None = None) -> int:
         shared = {"GLE_MODELS_DIR": str(scratch / "models"), "GLE_FIGURES_DIR": str(scratch / "figures")}
         model_dir = scratch / "model"
         settings = simulate.environment(scratch / "online") if args.online else {}
-        for n in sorted(set(args.sizes) | set(args.online)):
+        for repeat, offline in enumerate(repeats):
+            for n in sorted(args.sizes, reverse=repeat % 2 == 1):
+                env = {**shared, "GLE_CACHE_DIR": str(caches[n]) + (f"-{repeat}" if repeat else "")}
+                for stage in args.stages:
+                    if stage == "ensemble" and not model_dir.exists():  # trained once, on the smallest size
+                        _train(folders[min(args.sizes)], model_dir, env)
+                    offline[stage][n] = _in_process(
+                        ["--stage", stage, "--folder", str(folders[n]), "--warm-up", str(warm_up),
+                         "--model-dir", str(model_dir)], env)
+                    print(f"{f'repeat {repeat + 1}: ' if repeat else ''}N={n} {stage}: {offline[stage][n]['seconds']:.1f} s, "
+                          f"{offline[stage][n]['peak_bytes'] / 1e9:.2f} GB "
+                          f"(load average {os.getloadavg()[0]:.2f})", flush=True)
+        for n in sorted(args.online):
             env = {**shared, "GLE_CACHE_DIR": str(caches[n])}
-            for stage in STAGES if n in args.sizes else ():
-                if stage == "ensemble" and not model_dir.exists():  # trained once, on the smallest size
-                    _train(folders[n], model_dir, env)
-                results["offline"][stage][n] = _in_process(
-                    ["--stage", stage, "--folder", str(folders[n]), "--warm-up", str(warm_up),
-                     "--model-dir", str(model_dir)], env)
-                print(f"N={n} {stage}: {results['offline'][stage][n]['seconds']:.1f} s, "
-                      f"{results['offline'][stage][n]['peak_bytes'] / 1e9:.2f} GB "
-                      f"(load average {os.getloadavg()[0]:.2f})", flush=True)
-            if n in args.online:
-                for stage in ONLINE_USES:
-                    found = _in_process(["--stage", stage, "--folder", str(folders[n]), "--warm-up", str(warm_up)],
-                                        {**settings, **env})
-                    results["online"].setdefault(stage, {})[n] = found
-                    print(f"N={n} {stage} (online, simulated): {found['seconds']:.1f} s, "
-                          f"{found['peak_bytes'] / 1e9:.2f} GB", flush=True)
+            for stage in ONLINE_USES:
+                found = _in_process(["--stage", stage, "--folder", str(folders[n]), "--warm-up", str(warm_up)],
+                                    {**settings, **env})
+                results["online"].setdefault(stage, {})[n] = found
+                print(f"N={n} {stage} (online, simulated): {found['seconds']:.1f} s, "
+                      f"{found['peak_bytes'] / 1e9:.2f} GB", flush=True)
         for n in sorted(args.notebooks):
             env = {**shared, "GLE_CACHE_DIR": str(scratch / f"notebook-cache-n{n}")}
             for notebook in config.notebook_paths():
@@ -378,14 +405,17 @@ def main(argv: list[str] | None = None) -> int:
         for kind in ("offline", "online", "notebooks"):
             if results[kind]:
                 print(f"\n{kind}:\n{scaling_table(results[kind])}")
-        if {600, 1200} <= set(args.sizes):
+        if len(repeats) > 1:
+            print(f"\nexponent from {min(args.sizes)} to {max(args.sizes)} photos, each repeat:\n"
+                  f"{exponents_by_repeat(repeats, min(args.sizes), max(args.sizes))}")
+        if {600, 1200} <= set(args.sizes) and "pooling" in args.stages:
             pooling = results["offline"]["pooling"]
             print(f"\npeak memory from 600 to 1200 photos ({pooling[1200]['faces'] - pooling[600]['faces']} more faces, "
                   f"{pooling[600]['bytes_per_face']:.0f} bytes of features a face):\n"
                   f"{memory_growth(results['offline'], 600, 1200)}")
         if len(args.notebooks) >= 2:
             print(f"\nthe whole series:\n{series_projection(results['notebooks'], results['offline'], results['online'])}")
-    print(json.dumps(results))  # every figure, for the README and a later plot
+    print(json.dumps(results | {"repeats": repeats[1:]}))  # every figure, for the README and a later plot
     if args.plot:
         print(f"wrote {plot(results, args.plot)}")
     return 0
